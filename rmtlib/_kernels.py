@@ -1,0 +1,266 @@
+"""Numba kernels of the free convolutions (private).
+
+Each factor law is passed to the kernels as a *kind* code with two real
+parameters, or as a discrete measure (locations, weights) stored in flat arrays
+with per-factor offsets:
+
+===========  ===========================  =============================
+kind         law                          parameters
+===========  ===========================  =============================
+DISCRETE     sum_j w_j delta_{t_j}        locs[offs[k]:offs[k+1]], wts
+SEMICIRCLE   semicircle of variance s     (s, unused)
+MARCHENKO    Marchenko-Pastur(c, s)       (c, s)
+UNIFORM      uniform on [a, b]            (a, b)
+===========  ===========================  =============================
+
+`factor_g` returns G and G' of one factor. `solve_add` and `solve_multiply`
+evaluate the Cauchy transform of the free additive / multiplicative
+convolution of all factors at points x + i y by Newton's method on the
+subordination equations, continued from far above the real axis
+(y = y_start) down to the requested y, halving the step whenever Newton fails
+or leaves the Herglotz half-plane.
+"""
+
+import cmath
+
+import numba as nb
+import numpy as np
+
+DISCRETE, SEMICIRCLE, MARCHENKO, UNIFORM = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _inv(b):
+    """1 / b, or NaN where b == 0 (numba raises on complex division by zero)."""
+    if b == 0:
+        return complex(np.nan, np.nan)
+    return 1.0 / b
+
+
+@nb.njit(cache=True, error_model="numpy")
+def factor_g(k, kinds, params, locs, wts, offs, w):
+    """Cauchy transform G(w) and its derivative G'(w) of factor k."""
+    kind = kinds[k]
+    if kind == DISCRETE:
+        g = 0j
+        dg = 0j
+        for j in range(offs[k], offs[k + 1]):
+            d = _inv(w - locs[j])
+            g += wts[j] * d
+            dg -= wts[j] * d * d
+        return g, dg
+    if kind == SEMICIRCLE:
+        s = params[k, 0]
+        r = 2.0 * np.sqrt(s)
+        root = cmath.sqrt(w - r) * cmath.sqrt(w + r)
+        g = 2.0 * _inv(w + root)  # = (w - root) / (2 s) without cancellation at large |w|
+        return g, -g * _inv(root)
+    if kind == MARCHENKO:
+        c = params[k, 0]
+        s = params[k, 1]
+        lo = s * (1.0 - np.sqrt(c)) ** 2
+        hi = s * (1.0 + np.sqrt(c)) ** 2
+        root = cmath.sqrt(w - lo) * cmath.sqrt(w - hi)
+        g = 2.0 * _inv(w - s * (1.0 - c) + root)  # rationalised: no cancellation at large |w|
+        return g, -(g - c * s * g * g) * _inv(root)
+    a = params[k, 0]
+    b = params[k, 1]
+    u = (b - a) * _inv(w - b)
+    g = 2.0 * cmath.atanh(u * _inv(2.0 + u)) / (b - a)  # log(1 + u) without cancellation
+    return g, (_inv(w - a) - _inv(w - b)) / (b - a)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
+    """Newton on F_i(om_i) = F, sum(om) - (n-1) F = z; state[0] = F. Returns True on convergence."""
+    n = kinds.size
+    f_i = np.empty(n, dtype=np.complex128)
+    inv_i = np.empty(n, dtype=np.complex128)
+    F = state[0]
+    prev = np.inf
+    for it in range(maxit):
+        sum_inv = 0j
+        sum_corr = 0j
+        sum_om = 0j
+        for i in range(n):
+            g, dg = factor_g(i, kinds, params, locs, wts, offs, om[i])
+            f_i[i] = _inv(g)
+            inv_i[i] = -(g * g) * _inv(dg)  # 1 / F_i'
+            sum_inv += inv_i[i]
+            sum_corr += (F - f_i[i]) * inv_i[i]
+            sum_om += om[i]
+        dF = (z + (n - 1) * F - sum_om - sum_corr) * _inv(sum_inv - (n - 1))
+        step = abs(dF)
+        scale = abs(F) + abs(z) + 1.0
+        for i in range(n):
+            d = (F + dF - f_i[i]) * inv_i[i]
+            om[i] += d
+            step = max(step, abs(d))
+            scale = max(scale, abs(om[i]))
+        F += dF
+        if not np.isfinite(step):
+            return False
+        if step <= 1e-13 * scale or (step <= 1e-10 * scale and step >= 0.5 * prev):
+            state[0] = F
+            if z.imag > 0.0:
+                if F.imag < -1e-12 * scale:
+                    return False
+                for i in range(n):
+                    if om[i].imag < -1e-12 * scale:
+                        return False
+            return True
+        prev = step
+    return False
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
+    """Newton on e_i(om_i) = eta, prod(om) eta^(n-1) = z with e(w) = 1 - 1/(w G(w)); state[0] = eta."""
+    n = kinds.size
+    e_i = np.empty(n, dtype=np.complex128)
+    q_i = np.empty(n, dtype=np.complex128)
+    eta = state[0]
+    prev = np.inf
+    for it in range(maxit):
+        sum_q = 0j
+        sum_corr = 0j
+        prod = eta ** (n - 1) * _inv(z)
+        for i in range(n):
+            g, dg = factor_g(i, kinds, params, locs, wts, offs, om[i])
+            wg = om[i] * g
+            e_i[i] = 1.0 - _inv(wg)
+            de = (g + om[i] * dg) * _inv(wg * wg)
+            q_i[i] = _inv(de * om[i])
+            sum_q += q_i[i]
+            sum_corr += (eta - e_i[i]) * q_i[i]
+            prod *= om[i]
+        resid = cmath.log(prod)
+        d_eta = -(resid + sum_corr) * _inv(sum_q + (n - 1) * _inv(eta))
+        step = abs(d_eta) / (abs(eta) + 1e-300)
+        for i in range(n):
+            d = (eta + d_eta - e_i[i]) * q_i[i] * om[i]
+            om[i] += d
+            step = max(step, abs(d) / (abs(om[i]) + 1e-300))
+        eta += d_eta
+        if not np.isfinite(step):
+            return False
+        if step <= 1e-13 or (step <= 1e-10 and step >= 0.5 * prev):
+            state[0] = eta
+            if z.imag > 0.0:
+                g_total = _inv(z * (1.0 - eta))
+                if g_total.imag > 1e-12 * abs(g_total):
+                    return False
+                for i in range(n):
+                    if om[i].imag < -1e-12 * abs(om[i]):
+                        return False
+            return True
+        prev = step
+    return False
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, params, locs, wts, offs):
+    """Follow the solution from x + i y_start down to x + i y_target. Returns 0 (ok), 1 (approximate), 2 (failed)."""
+    y = y_start
+    z = complex(x, y)
+    if multiplicative:
+        ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 200)
+    else:
+        ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 200)
+    if not ok:
+        return 2
+    n = kinds.size
+    saved = om.copy()
+    y_floor = max(y_target, 1e-13 * y_start)
+    ratio = 0.1
+    while y > y_floor:
+        y_new = max(y * ratio, y_floor)
+        saved[:] = om
+        saved_state = state[0]
+        z = complex(x, y_new)
+        if multiplicative:
+            ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 30)
+        else:
+            ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 30)
+        if ok:
+            y = y_new
+            ratio = max(ratio * ratio, 1e-4)
+        else:
+            om[:] = saved
+            state[0] = saved_state
+            ratio = np.sqrt(ratio)
+            if ratio > 0.999:
+                return 2
+    if y_target >= y_floor:
+        return 0
+    saved[:] = om
+    saved_state = state[0]
+    z = complex(x, y_target)
+    if multiplicative:
+        ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 60)
+    else:
+        ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 60)
+    if ok:
+        return 0
+    om[:] = saved
+    state[0] = saved_state
+    for i in range(n):
+        if not np.isfinite(om[i]):
+            return 2
+    return 1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs):
+    """Cauchy transform of the free convolution at x + i y (y >= 0), with a status per point.
+
+    Parameters
+    ----------
+    xs, ys : 1-D float arrays
+        Real and (non-negative) imaginary parts of the points.
+    y_start : float
+        Height where the continuation starts (far above the spectrum).
+    multiplicative : bool
+        Free multiplicative (True) or additive (False) convolution.
+    means : 1-D float array
+        Means of the factors (for the initial guess at y_start).
+
+    Returns
+    -------
+    G : complex array
+    status : int array (0 converged, 1 approximate at the lowest height reached, 2 failed)
+    """
+    n = kinds.size
+    out = np.empty(xs.size, dtype=np.complex128)
+    status = np.empty(xs.size, dtype=np.int64)
+    om = np.empty(n, dtype=np.complex128)
+    state = np.empty(1, dtype=np.complex128)
+    total = 0.0
+    prod = 1.0
+    for i in range(n):
+        total += means[i]
+        prod *= means[i]
+    for p in range(xs.size):
+        z0 = complex(xs[p], y_start)
+        if multiplicative:
+            for i in range(n):
+                om[i] = means[i] * z0 / prod
+            state[0] = prod / z0
+        else:
+            for i in range(n):
+                om[i] = z0 - (total - means[i])
+            state[0] = z0 - total
+        if multiplicative and xs[p] == 0.0 and ys[p] == 0.0:
+            status[p] = 2
+            out[p] = complex(np.nan, np.nan)
+            continue
+        st = _continue_point(xs[p], ys[p], y_start, multiplicative, om, state, kinds, params, locs, wts, offs)
+        status[p] = st
+        z = complex(xs[p], ys[p])
+        if st == 2:
+            out[p] = complex(np.nan, np.nan)
+        elif multiplicative:
+            out[p] = _inv(z * (1.0 - state[0]))
+        else:
+            out[p] = _inv(state[0])
+    return out, status

@@ -1,0 +1,389 @@
+"""Spectral laws: probability measures on the real line described by their Stieltjes transform.
+
+`SpectralLaw` follows the design of scipy.stats' distributions: a subclass
+supplies formula hooks (``_stieltjes`` and, where closed forms exist,
+``_density``, ``_atoms``, ``_support``, ``_moment``, ``_kernel_spec``) and the
+base class derives the rest: the absolutely continuous density, the atoms, the
+support, the CDF (atoms included), moments, mean and variance.
+
+Convention: G(z) = integral of dmu(t) / (z - t), so G(z) ~ 1/z at infinity and
+Im G(z) < 0 on the upper half-plane; the density is -Im G(x + i0) / pi.
+"""
+
+from functools import cached_property
+
+import numpy as np
+from scipy import special
+
+from rmtlib import _kernels, _validate
+from rmtlib._quadrature import IntervalTable
+
+
+class SpectralLaw:
+    """A probability measure on the real line: atoms plus an absolutely continuous part.
+
+    Subclasses implement ``_stieltjes(z)`` (vectorized over complex z) and
+    ``_support()`` (intervals of the absolutely continuous part), and may
+    implement ``_density(x)``, ``_atoms()``, ``_moment(k)`` and
+    ``_kernel_spec()`` (the numba representation used by `rmtlib.free`).
+    """
+
+    # ----------------------------------------------------------------- hooks
+    def _stieltjes(self, z):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _stieltjes")
+
+    def _density(self, x):
+        return -np.imag(self._stieltjes(x.astype(complex) + 0j)) / np.pi
+
+    def _atoms(self):
+        return ()
+
+    def _support(self):
+        return []
+
+    def _moment(self, k):
+        return None
+
+    def _continuous_cumulative(self, x):
+        """Integral of the density from -inf to x (not normalised); default from quadrature tables."""
+        return sum(table.cumulative(x) for table in self._tables)
+
+    def _kernel_spec(self):
+        """Return (kind, p0, p1, locations, weights) for the numba kernels, or None."""
+        return None
+
+    # --------------------------------------------------------------- derived
+    def stieltjes(self, z):
+        """Cauchy-Stieltjes transform G(z) = integral of dmu(t) / (z - t).
+
+        Parameters
+        ----------
+        z : array_like of complex
+            Points off the support (on the support, the limit from above is returned).
+
+        Returns
+        -------
+        numpy.ndarray of complex
+        """
+        z = np.asarray(z, dtype=complex)
+        return np.asarray(self._stieltjes(z), dtype=complex)
+
+    def density(self, x):
+        """Density of the absolutely continuous part, -Im G(x + i0) / pi (atoms excluded).
+
+        Parameters
+        ----------
+        x : array_like of float
+
+        Returns
+        -------
+        numpy.ndarray of float
+        """
+        x = np.asarray(x, dtype=float)
+        values = np.asarray(self._density(np.atleast_1d(x)), dtype=float).reshape(np.shape(x))
+        return np.where(values > 0.0, values, 0.0)
+
+    @cached_property
+    def atoms(self):
+        """Atoms as a tuple of (location, mass), sorted by location."""
+        return tuple(sorted((float(a), float(m)) for a, m in self._atoms() if m > 0.0))
+
+    def atom_mass(self, at=0.0, *, tol=0.0):
+        """Total mass of the atoms within `tol` of `at`."""
+        at = _validate.real("at", at)
+        return float(sum(m for a, m in self.atoms if abs(a - at) <= tol))
+
+    @cached_property
+    def support(self):
+        """Support of the absolutely continuous part, as a list of (low, high) intervals."""
+        return [(float(a), float(b)) for a, b in self._support()]
+
+    @property
+    def edges(self):
+        """Sorted array of the endpoints of the support intervals."""
+        return np.array(sorted(e for interval in self.support for e in interval))
+
+    @property
+    def continuous_mass(self):
+        """Mass of the absolutely continuous part: 1 minus the atom masses."""
+        return max(0.0, 1.0 - sum(m for _, m in self.atoms))
+
+    @cached_property
+    def _tables(self):
+        return [IntervalTable(a, b, self.density) for a, b in self.support]
+
+    def cdf(self, x):
+        """Cumulative distribution function mu((-inf, x]), atoms included (right-continuous)."""
+        x = np.asarray(x, dtype=float)
+        out = np.asarray(self._continuous_cumulative(x), dtype=float) * np.ones_like(x)
+        for a, m in self.atoms:
+            out = out + m * (x >= a)
+        return np.clip(out, 0.0, 1.0)
+
+    def continuous_cdf(self, x):
+        """CDF of the absolutely continuous part renormalised to mass 1 (for the split KS distance)."""
+        mass = self.continuous_mass
+        if mass <= 0.0:
+            raise ValueError(f"{self!r} has no absolutely continuous part")
+        x = np.asarray(x, dtype=float)
+        return np.clip(np.asarray(self._continuous_cumulative(x), dtype=float) / mass, 0.0, 1.0)
+
+    def moment(self, k):
+        """The k-th moment, integral of t^k dmu(t) (exact where a closed form exists, else quadrature)."""
+        k = _validate.integer("k", k, low=0)
+        exact = self._moment(k)
+        if exact is not None:
+            return float(exact)
+        atoms = sum(m * a**k for a, m in self.atoms)
+        return float(atoms + sum(table.integrate(lambda t: t**k) for table in self._tables))
+
+    @property
+    def mean(self):
+        """First moment."""
+        return self.moment(1)
+
+    @property
+    def var(self):
+        """Variance."""
+        return self.moment(2) - self.moment(1) ** 2
+
+    def discretize(self):
+        """Return (locations, masses): the atoms plus a quadrature discretization of the continuous part."""
+        locs = [np.array([a for a, _ in self.atoms])]
+        masses = [np.array([m for _, m in self.atoms])]
+        for table in self._tables:
+            t, w = table.discretize()
+            locs.append(t)
+            masses.append(w)
+        return np.concatenate(locs), np.concatenate(masses)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _roots_product(z, lo, hi):
+    """sqrt(z - lo) sqrt(z - hi) with principal branches: the Herglotz branch of sqrt((z-lo)(z-hi))."""
+    return np.sqrt(z - lo) * np.sqrt(z - hi)
+
+
+class Semicircle(SpectralLaw):
+    """Wigner's semicircle law of variance s: density sqrt(4s - x^2) / (2 pi s) on [-2 sqrt s, 2 sqrt s].
+
+    Parameters
+    ----------
+    variance : float
+        The variance s > 0 (the off-diagonal variance of the Wigner matrix).
+
+    Notes
+    -----
+    G(z) = (z - sqrt(z^2 - 4 s)) / (2 s) = 2 / (z + sqrt(z^2 - 4 s)) (Wigner 1955); even moments s^k C_k with
+    C_k the Catalan numbers.
+    """
+
+    def __init__(self, *, variance=1.0):
+        self.variance = _validate.positive("variance", variance)
+        self.radius = 2.0 * np.sqrt(self.variance)
+
+    def _stieltjes(self, z):
+        return 2.0 / (z + _roots_product(z, -self.radius, self.radius))
+
+    def _density(self, x):
+        return np.sqrt(np.maximum(self.radius**2 - x**2, 0.0)) / (2.0 * np.pi * self.variance)
+
+    def _support(self):
+        return [(-self.radius, self.radius)]
+
+    def _continuous_cumulative(self, x):
+        u = np.clip(x / self.radius, -1.0, 1.0)
+        return 0.5 + (u * np.sqrt(1.0 - u**2) + np.arcsin(u)) / np.pi
+
+    def _moment(self, k):
+        if k % 2:
+            return 0.0
+        m = k // 2
+        return self.variance**m * special.comb(2 * m, m, exact=True) / (m + 1)
+
+    def _kernel_spec(self):
+        return (_kernels.SEMICIRCLE, self.variance, 0.0, (), ())
+
+    def __repr__(self):
+        return f"Semicircle(variance={self.variance:g})"
+
+
+class MarchenkoPastur(SpectralLaw):
+    """Marchenko-Pastur law of X X^T / columns for X of shape rows x columns, entries of variance s.
+
+    Parameters
+    ----------
+    ratio : float
+        c = rows / columns > 0.
+    variance : float
+        Entry variance s > 0.
+
+    Notes
+    -----
+    Support s (1 -+ sqrt c)^2, atom 1 - 1/c at 0 when c > 1, and
+    G(z) = (z - s(1 - c) - sqrt((z - a)(z - b))) / (2 c s z) (Marchenko & Pastur 1967).
+    Moments s^k sum_j c^j N(k, j+1), with Narayana numbers N.
+    """
+
+    def __init__(self, ratio, *, variance=1.0):
+        self.ratio = _validate.positive("ratio", ratio)
+        self.variance = _validate.positive("variance", variance)
+        self.low = self.variance * (1.0 - np.sqrt(self.ratio)) ** 2
+        self.high = self.variance * (1.0 + np.sqrt(self.ratio)) ** 2
+
+    def _stieltjes(self, z):
+        c, s = self.ratio, self.variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = 2.0 / (z - s * (1.0 - c) + _roots_product(z, self.low, self.high))
+        if np.any(z == 0):
+            # G(0) = -E[1/t] = -1 / (s (1 - c)) without an atom at 0, a pole otherwise
+            g = np.where(z == 0, -1.0 / (s * (1.0 - c)) if c < 1.0 else complex(np.inf), g)
+        return g
+
+    def _density(self, x):
+        c, s = self.ratio, self.variance
+        inside = (x > self.low) & (x < self.high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.sqrt(np.maximum((self.high - x) * (x - self.low), 0.0)) / (2.0 * np.pi * c * s * x)
+        return np.where(inside, d, 0.0)
+
+    def _atoms(self):
+        return ((0.0, 1.0 - 1.0 / self.ratio),) if self.ratio > 1.0 else ()
+
+    def _support(self):
+        return [(self.low, self.high)]
+
+    def _moment(self, k):
+        if k == 0:
+            return 1.0
+        total = sum(
+            self.ratio**j * special.comb(k, j, exact=True) * special.comb(k, j + 1, exact=True) / k
+            for j in range(k)
+        )
+        return self.variance**k * total
+
+    def _kernel_spec(self):
+        return (_kernels.MARCHENKO, self.ratio, self.variance, (), ())
+
+    def __repr__(self):
+        return f"MarchenkoPastur(ratio={self.ratio:g}, variance={self.variance:g})"
+
+
+class Uniform(SpectralLaw):
+    """Uniform law on [low, high].
+
+    Notes
+    -----
+    G(z) = log((z - low) / (z - high)) / (high - low).
+    """
+
+    def __init__(self, low, high):
+        self.low = _validate.real("low", low)
+        self.high = _validate.real("high", high)
+        if not self.high > self.low:
+            raise ValueError(f"high must be > low, got low={self.low}, high={self.high}")
+
+    def _stieltjes(self, z):
+        return np.log((z - self.low) / (z - self.high)) / (self.high - self.low)
+
+    def _density(self, x):
+        return np.where((x >= self.low) & (x <= self.high), 1.0 / (self.high - self.low), 0.0)
+
+    def _support(self):
+        return [(self.low, self.high)]
+
+    def _continuous_cumulative(self, x):
+        return np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def _moment(self, k):
+        return (self.high ** (k + 1) - self.low ** (k + 1)) / ((k + 1) * (self.high - self.low))
+
+    def _kernel_spec(self):
+        return (_kernels.UNIFORM, self.low, self.high, (), ())
+
+    def __repr__(self):
+        return f"Uniform(low={self.low:g}, high={self.high:g})"
+
+
+class PointMasses(SpectralLaw):
+    """A discrete law sum_j w_j delta_{t_j} (no absolutely continuous part).
+
+    Parameters
+    ----------
+    locations : array_like of float
+        Atom locations t_j (repeated locations are merged).
+    weights : array_like of float, optional
+        Non-negative weights; normalised to sum 1. Default: equal weights.
+    """
+
+    def __init__(self, locations, weights=None):
+        locs = _validate.real_array("locations", np.ravel(np.asarray(locations, dtype=float)))
+        if locs.size == 0:
+            raise ValueError("locations must not be empty")
+        if weights is None:
+            w = np.full(locs.size, 1.0 / locs.size)
+        else:
+            w = _validate.real_array("weights", np.ravel(np.asarray(weights, dtype=float)))
+            if w.shape != locs.shape:
+                raise ValueError(f"weights must have the shape of locations {locs.shape}, got {w.shape}")
+            if np.any(w < 0) or w.sum() <= 0:
+                raise ValueError("weights must be non-negative with a positive sum")
+            w = w / w.sum()
+        uniq, inverse = np.unique(locs, return_inverse=True)
+        self.locations = uniq
+        self.weights = np.bincount(inverse, weights=w, minlength=uniq.size)
+
+    def _stieltjes(self, z):
+        z = np.asarray(z, dtype=complex)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(self.weights / (z[..., None] - self.locations), axis=-1)
+
+    def _density(self, x):
+        return np.zeros_like(x, dtype=float)
+
+    def _atoms(self):
+        return tuple(zip(self.locations, self.weights))
+
+    def _continuous_cumulative(self, x):
+        return np.zeros_like(np.asarray(x, dtype=float))
+
+    def _moment(self, k):
+        return float(np.sum(self.weights * self.locations**k))
+
+    def _kernel_spec(self):
+        return (_kernels.DISCRETE, 0.0, 0.0, self.locations, self.weights)
+
+    def __repr__(self):
+        return f"PointMasses({self.locations.size} atoms)"
+
+
+class Empirical(PointMasses):
+    """The empirical spectral law of a set of eigenvalues: mass 1/n at each.
+
+    Parameters
+    ----------
+    eigenvalues : array_like of float
+    """
+
+    def __init__(self, eigenvalues):
+        ev = _validate.real_array("eigenvalues", np.ravel(np.asarray(eigenvalues, dtype=float)))
+        super().__init__(ev)
+        self.n = ev.size
+
+    def __repr__(self):
+        return f"Empirical(n={self.n})"
+
+
+from rmtlib.pushforward import GaussianPushforward  # noqa: E402  (defined on top of SpectralLaw)
+
+__all__ = [
+    "SpectralLaw",
+    "Semicircle",
+    "MarchenkoPastur",
+    "Uniform",
+    "PointMasses",
+    "Empirical",
+    "GaussianPushforward",
+]
