@@ -39,35 +39,54 @@ def _inv(b):
 
 @nb.njit(cache=True, error_model="numpy")
 def factor_g(k, kinds, params, locs, wts, offs, w):
-    """Cauchy transform G(w) and its derivative G'(w) of factor k."""
+    """G(w), G'(w) and h(w) = w G(w) - 1 (computed without cancellation) of factor k."""
     kind = kinds[k]
     if kind == DISCRETE:
         g = 0j
         dg = 0j
+        h = 0j
         for j in range(offs[k], offs[k + 1]):
             d = _inv(w - locs[j])
             g += wts[j] * d
             dg -= wts[j] * d * d
-        return g, dg
+            h += wts[j] * locs[j] * d
+        return g, dg, h
     if kind == SEMICIRCLE:
         s = params[k, 0]
         r = 2.0 * np.sqrt(s)
         root = cmath.sqrt(w - r) * cmath.sqrt(w + r)
-        g = 2.0 * _inv(w + root)  # = (w - root) / (2 s) without cancellation at large |w|
-        return g, -g * _inv(root)
+        inv = _inv(w + root)
+        g = 2.0 * inv  # = (w - root) / (2 s) without cancellation at large |w|
+        return g, -g * _inv(root), 4.0 * s * inv * inv
     if kind == MARCHENKO:
         c = params[k, 0]
         s = params[k, 1]
         lo = s * (1.0 - np.sqrt(c)) ** 2
         hi = s * (1.0 + np.sqrt(c)) ** 2
         root = cmath.sqrt(w - lo) * cmath.sqrt(w - hi)
-        g = 2.0 * _inv(w - s * (1.0 - c) + root)  # rationalised: no cancellation at large |w|
-        return g, -(g - c * s * g * g) * _inv(root)
+        inv = _inv(w - s * (1.0 - c) + root)
+        g = 2.0 * inv  # rationalised: no cancellation at large |w|
+        h = 4.0 * s * w * inv * _inv(w + s * (1.0 - c) + root)
+        return g, -(g - c * s * g * g) * _inv(root), h
     a = params[k, 0]
     b = params[k, 1]
     u = (b - a) * _inv(w - b)
     g = 2.0 * cmath.atanh(u * _inv(2.0 + u)) / (b - a)  # log(1 + u) without cancellation
-    return g, (_inv(w - a) - _inv(w - b)) / (b - a)
+    dg = (_inv(w - a) - _inv(w - b)) / (b - a)
+    big = max(abs(a), abs(b))
+    if abs(w) > 4.0 * big:
+        # w G - 1 = sum_k m_(k+1) / w^(k+1), m_k = (b^(k+1) - a^(k+1)) / ((k+1)(b-a))
+        h = 0j
+        x = _inv(w)
+        power = x
+        for kk in range(1, 60):
+            h += (b ** (kk + 1) - a ** (kk + 1)) / ((kk + 1) * (b - a)) * power
+            power *= x
+            if abs(power) * big ** (kk + 1) < 1e-18:
+                break
+    else:
+        h = w * g - 1.0
+    return g, dg, h
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -83,7 +102,7 @@ def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         sum_corr = 0j
         sum_om = 0j
         for i in range(n):
-            g, dg = factor_g(i, kinds, params, locs, wts, offs, om[i])
+            g, dg, _ = factor_g(i, kinds, params, locs, wts, offs, om[i])
             f_i[i] = _inv(g)
             inv_i[i] = -(g * g) * _inv(dg)  # 1 / F_i'
             sum_inv += inv_i[i]
@@ -126,9 +145,9 @@ def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         sum_corr = 0j
         prod = eta ** (n - 1) * _inv(z)
         for i in range(n):
-            g, dg = factor_g(i, kinds, params, locs, wts, offs, om[i])
-            wg = om[i] * g
-            e_i[i] = 1.0 - _inv(wg)
+            g, dg, h = factor_g(i, kinds, params, locs, wts, offs, om[i])
+            wg = om[i] * g  # direct product: accurate where w G -> 0; h accurate where w G -> 1
+            e_i[i] = h * _inv(wg)
             de = (g + om[i] * dg) * _inv(wg * wg)
             q_i[i] = _inv(de * om[i])
             sum_q += q_i[i]
@@ -171,13 +190,27 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
         return 2
     n = kinds.size
     saved = om.copy()
-    y_floor = max(y_target, 1e-13 * y_start)
+    # near z = 0 the multiplicative equations need y << |x|; elsewhere 1e-13 y_start is the noise floor
+    y_floor = max(y_target, 1e-13 * (min(y_start, abs(x)) if multiplicative else y_start))
     ratio = 0.1
     while y > y_floor:
         y_new = max(y * ratio, y_floor)
         saved[:] = om
         saved_state = state[0]
+        z_old = complex(x, y)
         z = complex(x, y_new)
+        # predictor: far from the spectrum omega_i ~ z (additive) and omega_i ~ z, eta ~ 1/z (multiplicative)
+        if y < 1e-2 * y_start:
+            pass  # near the spectrum the homogeneous predictor is wrong: plain continuation
+        elif multiplicative:
+            scale = z / z_old
+            for i in range(n):
+                om[i] *= scale
+            state[0] /= scale
+        else:
+            for i in range(n):
+                om[i] += z - z_old
+            state[0] += z - z_old
         if multiplicative:
             ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 30)
         else:
@@ -191,6 +224,7 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
             ratio = np.sqrt(ratio)
             if ratio > 0.999:
                 return 2
+    state[1] = y
     if y_target >= y_floor:
         return 0
     saved[:] = om
@@ -201,6 +235,17 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
     else:
         ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 60)
     if ok:
+        # on the real axis the conjugate solution solves the same equations: keep the Herglotz one
+        if multiplicative:
+            g_total = _inv(z * (1.0 - state[0]))
+            flip = g_total.imag > 0.0
+        else:
+            flip = state[0].imag < 0.0
+        if flip:
+            state[0] = np.conj(state[0])
+            for i in range(n):
+                om[i] = np.conj(om[i])
+        state[1] = y_target
         return 0
     om[:] = saved
     state[0] = saved_state
@@ -228,13 +273,14 @@ def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs
     Returns
     -------
     G : complex array
-    status : int array (0 converged, 1 approximate at the lowest height reached, 2 failed)
+    status : int array (0 converged; 1 approximate: G at the lowest height reached, 1e-13 |x| or
+        1e-13 y_start above the axis; 2 failed)
     """
     n = kinds.size
     out = np.empty(xs.size, dtype=np.complex128)
     status = np.empty(xs.size, dtype=np.int64)
     om = np.empty(n, dtype=np.complex128)
-    state = np.empty(1, dtype=np.complex128)
+    state = np.empty(2, dtype=np.complex128)
     total = 0.0
     prod = 1.0
     for i in range(n):
@@ -256,7 +302,7 @@ def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs
             continue
         st = _continue_point(xs[p], ys[p], y_start, multiplicative, om, state, kinds, params, locs, wts, offs)
         status[p] = st
-        z = complex(xs[p], ys[p])
+        z = complex(xs[p], state[1].real)  # the height actually reached
         if st == 2:
             out[p] = complex(np.nan, np.nan)
         elif multiplicative:

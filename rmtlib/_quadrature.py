@@ -13,8 +13,10 @@ import numpy as np
 from numpy.polynomial import chebyshev as cheb
 from scipy import fft, special
 
-V_MAX = 4.5
+V_MAX = 4.0
 N_NODES = 512
+MAX_NODES = 4096
+MASS_TOL = 1e-10
 
 
 def _fejer_weights(n):
@@ -93,3 +95,17 @@ class IntervalTable:
     def discretize(self):
         """Return (nodes, masses): a quadrature discretization of the density on [a, b]."""
         return self.t.copy(), weights(self.n) * self.f
+
+
+def adaptive_table(a, b, density, tol=MASS_TOL):
+    """An `IntervalTable` whose node count doubles (512 ... 4096) until the mass changes by < tol."""
+    table = IntervalTable(a, b, density, N_NODES)
+    n = N_NODES
+    while n < MAX_NODES:
+        n *= 2
+        finer = IntervalTable(a, b, density, n)
+        converged = abs(finer.mass - table.mass) < tol
+        table = finer
+        if converged:
+            break
+    return table

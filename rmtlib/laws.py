@@ -16,7 +16,7 @@ import numpy as np
 from scipy import special
 
 from rmtlib import _kernels, _validate
-from rmtlib._quadrature import IntervalTable
+from rmtlib._quadrature import adaptive_table
 
 
 class SpectralLaw:
@@ -110,7 +110,7 @@ class SpectralLaw:
 
     @cached_property
     def _tables(self):
-        return [IntervalTable(a, b, self.density) for a, b in self.support]
+        return [adaptive_table(a, b, self.density) for a, b in self.support]
 
     def cdf(self, x):
         """Cumulative distribution function mu((-inf, x]), atoms included (right-continuous)."""
