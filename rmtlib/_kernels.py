@@ -91,7 +91,7 @@ def factor_g(k, kinds, params, locs, wts, offs, w):
 
 @nb.njit(cache=True, error_model="numpy")
 def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
-    """Newton on F_i(om_i) = F, sum(om) - (n-1) F = z; state[0] = F. Returns True on convergence."""
+    """Newton on F_i(om_i) = F, sum(om) - (n-1) F = z; state[0] = F. Returns the iterations used, -1 on failure."""
     n = kinds.size
     f_i = np.empty(n, dtype=np.complex128)
     inv_i = np.empty(n, dtype=np.complex128)
@@ -118,23 +118,23 @@ def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
             scale = max(scale, abs(om[i]))
         F += dF
         if not np.isfinite(step):
-            return False
+            return -1
         if step <= 1e-13 * scale or (step <= 1e-10 * scale and step >= 0.5 * prev):
             state[0] = F
             if z.imag > 0.0:
                 if F.imag < -1e-12 * scale:
-                    return False
+                    return -1
                 for i in range(n):
                     if om[i].imag < -1e-12 * scale:
-                        return False
-            return True
+                        return -1
+            return it + 1
         prev = step
-    return False
+    return -1
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
-    """Newton on e_i(om_i) = eta, prod(om) eta^(n-1) = z with e(w) = 1 - 1/(w G(w)); state[0] = eta."""
+    """Newton on e_i(om_i) = eta, prod(om) eta^(n-1) = z, e(w) = 1 - 1/(w G(w)); state[0] = eta. Iterations or -1."""
     n = kinds.size
     e_i = np.empty(n, dtype=np.complex128)
     q_i = np.empty(n, dtype=np.complex128)
@@ -162,19 +162,19 @@ def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
             step = max(step, abs(d) / (abs(om[i]) + 1e-300))
         eta += d_eta
         if not np.isfinite(step):
-            return False
+            return -1
         if step <= 1e-13 or (step <= 1e-10 and step >= 0.5 * prev):
             state[0] = eta
             if z.imag > 0.0:
                 g_total = _inv(z * (1.0 - eta))
                 if g_total.imag > 1e-12 * abs(g_total):
-                    return False
+                    return -1
                 for i in range(n):
                     if om[i].imag < -1e-12 * abs(om[i]):
-                        return False
-            return True
+                        return -1
+            return it + 1
         prev = step
-    return False
+    return -1
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -186,7 +186,7 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
         ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 200)
     else:
         ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 200)
-    if not ok:
+    if ok < 0:
         return 2
     n = kinds.size
     saved = om.copy()
@@ -212,12 +212,15 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
                 om[i] += z - z_old
             state[0] += z - z_old
         if multiplicative:
-            ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 30)
+            ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 16)
         else:
-            ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 30)
-        if ok:
+            ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 16)
+        if ok > 0:
             y = y_new
-            ratio = max(ratio * ratio, 1e-4)
+            if ok <= 4:
+                ratio = max(ratio * ratio, 1e-4)
+            elif ok > 8:
+                ratio = np.sqrt(ratio)
         else:
             om[:] = saved
             state[0] = saved_state
@@ -234,7 +237,7 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
         ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 60)
     else:
         ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 60)
-    if ok:
+    if ok > 0:
         # on the real axis the conjugate solution solves the same equations: keep the Herglotz one
         if multiplicative:
             g_total = _inv(z * (1.0 - state[0]))
@@ -256,13 +259,30 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
 
 
 @nb.njit(cache=True, error_model="numpy")
+def _herglotz_on_axis(multiplicative, z, om, state):
+    """True when a real-axis solution lies strictly inside the support on the Herglotz branch."""
+    n = om.size
+    for i in range(n):
+        if om[i].imag < -1e-12 * abs(om[i]):
+            return False
+    if multiplicative:
+        g_total = _inv(z * (1.0 - state[0]))
+        return g_total.imag < -1e-9 * abs(g_total)
+    return state[0].imag > 1e-9 * abs(state[0])
+
+
+@nb.njit(cache=True, error_model="numpy")
 def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs):
     """Cauchy transform of the free convolution at x + i y (y >= 0), with a status per point.
+
+    Points on the real axis inside the support are continued along x from the previous point
+    (a few Newton steps, accepted only when they converge fast onto the Herglotz branch); every
+    other point is continued down from x + i y_start.
 
     Parameters
     ----------
     xs, ys : 1-D float arrays
-        Real and (non-negative) imaginary parts of the points.
+        Real and (non-negative) imaginary parts of the points (sorted by x for speed).
     y_start : float
         Height where the continuation starts (far above the spectrum).
     multiplicative : bool
@@ -280,33 +300,54 @@ def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs
     out = np.empty(xs.size, dtype=np.complex128)
     status = np.empty(xs.size, dtype=np.int64)
     om = np.empty(n, dtype=np.complex128)
-    state = np.empty(2, dtype=np.complex128)
+    state = np.zeros(2, dtype=np.complex128)
+    prev_om = np.empty(n, dtype=np.complex128)
+    prev_state = 0j
+    prev_inside = False
     total = 0.0
     prod = 1.0
     for i in range(n):
         total += means[i]
         prod *= means[i]
     for p in range(xs.size):
-        z0 = complex(xs[p], y_start)
-        if multiplicative:
-            for i in range(n):
-                om[i] = means[i] * z0 / prod
-            state[0] = prod / z0
-        else:
-            for i in range(n):
-                om[i] = z0 - (total - means[i])
-            state[0] = z0 - total
         if multiplicative and xs[p] == 0.0 and ys[p] == 0.0:
             status[p] = 2
             out[p] = complex(np.nan, np.nan)
+            prev_inside = False
             continue
-        st = _continue_point(xs[p], ys[p], y_start, multiplicative, om, state, kinds, params, locs, wts, offs)
-        status[p] = st
+        z = complex(xs[p], 0.0)
+        done = False
+        if prev_inside and ys[p] == 0.0:
+            om[:] = prev_om
+            state[0] = prev_state
+            if multiplicative:
+                it = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 8)
+            else:
+                it = _add_newton(z, om, state, kinds, params, locs, wts, offs, 8)
+            if it > 0 and it <= 6 and _herglotz_on_axis(multiplicative, z, om, state):
+                state[1] = 0.0
+                status[p] = 0
+                done = True
+        if not done:
+            z0 = complex(xs[p], y_start)
+            if multiplicative:
+                for i in range(n):
+                    om[i] = means[i] * z0 / prod
+                state[0] = prod / z0
+            else:
+                for i in range(n):
+                    om[i] = z0 - (total - means[i])
+                state[0] = z0 - total
+            status[p] = _continue_point(xs[p], ys[p], y_start, multiplicative, om, state, kinds, params, locs, wts, offs)
         z = complex(xs[p], state[1].real)  # the height actually reached
-        if st == 2:
+        if status[p] == 2:
             out[p] = complex(np.nan, np.nan)
         elif multiplicative:
             out[p] = _inv(z * (1.0 - state[0]))
         else:
             out[p] = _inv(state[0])
+        prev_inside = status[p] == 0 and ys[p] == 0.0 and _herglotz_on_axis(multiplicative, z, om, state)
+        if prev_inside:
+            prev_om[:] = om
+            prev_state = state[0]
     return out, status

@@ -26,6 +26,7 @@ import numpy as np
 
 from rmtlib import _validate
 
+#: Names of the entry laws accepted by `sample` and `fourth_moment`.
 NAMES = ("gaussian", "rademacher", "uniform", "student_t", "sparse", "pareto_symmetric")
 
 _PARAMS = {

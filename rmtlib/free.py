@@ -19,9 +19,12 @@ mu({a}) + nu({b}) > 1 (Bercovici & Voiculescu; Belinschi). Moments are exact
 from the factors' moments (free cumulants add; S-transforms multiply).
 """
 
+from functools import cached_property
+
 import numpy as np
 
 from rmtlib import _kernels, _series
+from rmtlib._quadrature import adaptive_table
 from rmtlib.laws import PointMasses, SpectralLaw
 
 GRID_POINTS = 2049
@@ -95,7 +98,13 @@ class _FreeConvolution(SpectralLaw):
         """Cauchy transform at x + i y (y >= 0) and the solver status (0 ok, 1 approximate, 2 failed)."""
         x = np.ascontiguousarray(np.ravel(x), dtype=float)
         y = np.ascontiguousarray(np.broadcast_to(np.ravel(y), x.shape), dtype=float)
-        return _kernels.solve(x, y, self._y_start, self.multiplicative, self._means, *self._arrays)
+        order = np.lexsort((x, y))  # neighbours in x (at equal height) continue from each other
+        g, status = _kernels.solve(x[order], y[order], self._y_start, self.multiplicative, self._means, *self._arrays)
+        g_out = np.empty_like(g)
+        s_out = np.empty_like(status)
+        g_out[order] = g
+        s_out[order] = status
+        return g_out, s_out
 
     def _stieltjes(self, z):
         z = np.asarray(z, dtype=complex)
@@ -109,26 +118,58 @@ class _FreeConvolution(SpectralLaw):
         d = -g.imag / np.pi
         return np.where(status == 2, np.nan, d).reshape(np.shape(x))
 
-    def _support(self):
+    @cached_property
+    def _tables(self):
+        # A support interval narrower than the grid step can be missed: check the mass of the
+        # tables against the exact continuous mass and search again on finer grids if it is off.
+        points = GRID_POINTS
+        while True:
+            tables = [adaptive_table(a, b, self.density) for a, b in self.support]
+            deficit = self.continuous_mass - sum(t.mass for t in tables)
+            if abs(deficit) < 1e-9 or points >= 16 * GRID_POINTS:
+                return tables
+            points = 4 * points - 3
+            self.__dict__["support"] = [(float(a), float(b)) for a, b in self._support(points)]
+
+    def _support(self, points=GRID_POINTS):
         lo, hi = self._lo, self._hi
+        intervals = self._scan(lo, hi, points)
+        if intervals:
+            # the a-priori box can be far too wide (products of upper edges): scan again around
+            # what was found, so that the grid resolves the support and its gaps
+            step = (hi - lo) / (points - 1)
+            lo2 = max(lo, intervals[0][0] - 2 * step)
+            hi2 = min(hi, intervals[-1][1] + 2 * step)
+            if hi2 - lo2 < 0.5 * (hi - lo):
+                intervals = self._scan(lo2, hi2, points, natural_lo=lo, natural_hi=hi)
+        return intervals
+
+    def _scan(self, lo, hi, points, natural_lo=None, natural_hi=None):
+        """Intervals where the density is positive, from a grid on [lo, hi] refined by bisection."""
+        natural_lo = lo if natural_lo is None else natural_lo
+        natural_hi = hi if natural_hi is None else natural_hi
         width = hi - lo
-        xs = np.linspace(lo, hi, GRID_POINTS)
-        if self.multiplicative:
-            xs[0] = lo + 1e-12 * width  # z = 0 is a singular point of the multiplicative equations
+        xs = np.linspace(lo, hi, points)
+        if self.multiplicative and lo == 0.0:
+            xs[0] = 1e-12 * width  # z = 0 is a singular point of the multiplicative equations
         atom_locs = np.array([a for a, _ in self.atoms])
         if atom_locs.size:  # keep grid points off the atoms
             near = np.min(np.abs(xs[:, None] - atom_locs[None, :]), axis=1) < 1e-9 * width
             xs = np.where(near, xs + 1e-7 * width, xs)
-        threshold = 1e-10 / width
-        inside = self.density(xs) > threshold
+        d = self.density(xs)
+        # above the solver's rounding noise, relative to the density's own size
+        positive = d[d > 0]
+        typical = float(np.median(positive)) if positive.size else 0.0
+        threshold = max(1e-10 / width, 1e-11 * typical)
+        inside = d > threshold
         if not inside.any():
             return []
         starts = np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
         ends = np.flatnonzero(inside & ~np.r_[inside[1:], False])
         left = self._refine(xs[np.maximum(starts - 1, 0)], xs[starts], threshold)
         right = self._refine(xs[np.minimum(ends + 1, xs.size - 1)], xs[ends], threshold)
-        left = np.where(starts == 0, lo, left)
-        right = np.where(ends == xs.size - 1, hi, right)
+        left = np.where((starts == 0) & (lo == natural_lo), lo, left)
+        right = np.where((ends == xs.size - 1) & (hi == natural_hi), hi, right)
         return list(zip(left, right))
 
     def _refine(self, outside, inside, threshold):

@@ -45,8 +45,14 @@ class SpectralLaw:
         return None
 
     def _continuous_cumulative(self, x):
-        """Integral of the density from -inf to x (not normalised); default from quadrature tables."""
-        return sum(table.cumulative(x) for table in self._tables)
+        """Integral of the density from -inf to x (not normalised), from quadrature tables.
+
+        Integrated top-down, F_ac(x) = (1 - atom masses) - integral from x to the top edge, so that a
+        singular lower edge (hard edges at 0 of free products) costs accuracy only next to it.
+        """
+        x = np.asarray(x, dtype=float)
+        above = sum(table.mass - table.cumulative(x) for table in self._tables)
+        return np.clip(self.continuous_mass - above, 0.0, self.continuous_mass)
 
     def _kernel_spec(self):
         """Return (kind, p0, p1, locations, weights) for the numba kernels, or None."""

@@ -1,0 +1,181 @@
+"""Generate the book's pages that come from data: reproduction checks, benchmarks, API reference.
+
+``book/reproduction.md`` is built from the ``checks.json`` that each executed notebook wrote
+(``book/results/<stem>/checks.json``), ``book/benchmarks.md`` from ``bench/results.json`` and
+``book/api.md`` from the modules of rmtlib that exist. The pages are generated on every build and
+ignored by git: nothing on them is typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from .checks import _escape, format_value, read_checks
+from .execution import NOTEBOOK_DIR, RESULTS_DIR, ROOT
+
+__all__ = ["API_MODULES", "api_page", "reproduction_page", "benchmarks_page", "write_pages"]
+
+API_MODULES = ("laws", "free", "entries", "spectra", "activations", "checks", "plotting",
+               "jacobian", "products", "deformed", "nonlinear")
+"""The modules documented first on the API page, in this order; every other public module of
+rmtlib (a file not starting with ``_``) follows in alphabetical order."""
+
+
+def _run_info(results: Path, stem: str) -> dict:
+    try:
+        return nbformat.read(results / f"{stem}.ipynb", as_version=4).metadata.get("rmtlib", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def reproduction_page(*, results=None, notebook_dir=None) -> str:
+    """Return the MyST text of the reproduction report.
+
+    Parameters
+    ----------
+    results : path, optional
+        Directory of executed notebooks (default ``book/results``).
+    notebook_dir : path, optional
+        Directory of source notebooks (default ``notebooks``); a notebook without results is listed
+        as not executed.
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    results = Path(results or RESULTS_DIR)
+    stems = sorted(p.stem for p in Path(notebook_dir or NOTEBOOK_DIR).glob("*.ipynb"))
+    lines = [
+        "# Reproduction report", "",
+        "Every claim that a chapter reproduces is a check: a measured value compared with a "
+        "threshold that was calibrated on Monte Carlo runs (or an exact tolerance). This page is "
+        "generated from the `checks.json` files written by the executed notebooks; nothing on it "
+        "is typed by hand.", "",
+    ]
+    summary = ["| notebook | profile | run time (s) | checks | failed |", "|---|---|---|---|---|"]
+    rows, missing = [], []
+    for stem in stems:
+        path = results / stem / "checks.json"
+        if not path.is_file():
+            missing.append(stem)
+            continue
+        checks = read_checks(path)
+        info = _run_info(results, stem)
+        seconds = info.get("seconds")
+        summary.append(f"| {stem} | {info.get('profile', 'unknown')} | "
+                       f"{'' if seconds is None else f'{seconds:.1f}'} | {len(checks)} | "
+                       f"{sum(not c.passed for c in checks)} |")
+        for c in checks:
+            threshold = ("in " if c.op == "within" else c.op + " ") + format_value(c.threshold)
+            rows.append(f"| {stem} | `{c.id}` | {_escape(c.claim)} | {format_value(c.value)} | "
+                        f"{_escape(threshold)} | {'pass' if c.passed else '**FAIL**'} |")
+    if len(summary) > 2:
+        lines += ["## Runs", "", *summary, "", "## Checks", "",
+                  "| notebook | check | claim | measured | threshold | verdict |",
+                  "|---|---|---|---|---|---|", *rows, ""]
+    else:
+        lines += ["No executed notebook has written its checks yet.", ""]
+    if missing:
+        lines += ["Notebooks without results in this build (not executed or failed before their last "
+                  "cell): " + ", ".join(f"`{m}`" for m in missing) + ".", ""]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return format_value(value)
+    if isinstance(value, (dict, list)):
+        return _escape(json.dumps(value))
+    return _escape(str(value))
+
+
+def _table(rows: list) -> list[str]:
+    keys = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    out = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    out += ["| " + " | ".join(_cell(row.get(k, "")) for k in keys) + " |" for row in rows]
+    return out
+
+
+def benchmarks_page(path=None) -> str:
+    """Return the MyST text of the benchmark page, generated from ``bench/results.json``.
+
+    Top-level lists of objects become tables; other top-level entries (versions, machine) are
+    listed. A missing file gives a page that says so.
+    """
+    path = Path(path or ROOT / "bench" / "results.json")
+    lines = ["# Benchmarks", ""]
+    if not path.is_file():
+        lines += [f"No benchmark results were found (`bench/{path.name}` does not exist in this "
+                  "checkout), so there is no table to show. Run the benchmark script in `bench/` "
+                  "and rebuild the book to fill this page.", ""]
+        return "\n".join(lines)
+    data = json.loads(path.read_text())
+    lines += ["Timings and accuracy of rmtlib's free convolutions against a plain-numpy "
+              "implementation of the same iteration and against peer libraries, measured in one "
+              "run by the script in `bench/`. This page is generated from "
+              f"`bench/{path.name}`.", ""]
+    items = data.items() if isinstance(data, dict) else [("results", data)]
+    scalars = []
+    for key, value in items:
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            lines += [f"## {str(key).replace('_', ' ').capitalize()}", "", *_table(value), ""]
+        elif isinstance(value, dict) and value and all(isinstance(r, dict) for r in value.values()):
+            rows = [{"name": k, **r} for k, r in value.items()]
+            lines += [f"## {str(key).replace('_', ' ').capitalize()}", "", *_table(rows), ""]
+        else:
+            scalars.append((key, value))
+    if scalars:
+        lines += ["## Setup", ""]
+        for key, value in scalars:
+            if isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values()):
+                value = ", ".join(f"{k} {_cell(v)}" for k, v in value.items())
+                lines.append(f"- **{_escape(str(key))}**: {value}")
+            else:
+                lines.append(f"- **{_escape(str(key))}**: {_cell(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def api_page(*, package_dir=None) -> str:
+    """Return the MyST text of the API reference (autodoc of every module of :data:`API_MODULES`).
+
+    A module whose source file does not exist yet is named in a sentence instead of being
+    documented, so that the build stays free of warnings; a module that exists but fails to import
+    still fails the build.
+    """
+    package_dir = Path(package_dir or Path(__file__).resolve().parent)
+    present = [m for m in API_MODULES if (package_dir / f"{m}.py").is_file()]
+    missing = [m for m in API_MODULES if m not in present]
+    present += sorted(p.stem for p in package_dir.glob("*.py")
+                      if not p.stem.startswith("_") and p.stem not in API_MODULES)
+    lines = ["# API reference", "",
+             "Generated from the docstrings of `rmtlib` (numpy style). Every public function takes "
+             "its first argument positionally and the rest by keyword; random samplers take "
+             "`rng` (a `numpy.random.Generator` or an integer seed).", ""]
+    if missing:
+        lines += ["Not part of this build (no source file yet): "
+                  + ", ".join(f"`rmtlib.{m}`" for m in missing) + ".", ""]
+    for module in present:
+        lines += [f"## `rmtlib.{module}`", "", "```{eval-rst}", f".. automodule:: rmtlib.{module}",
+                  "   :members:", "```", ""]
+    return "\n".join(lines)
+
+
+def write_pages(*, book_dir=None, results=None) -> list[Path]:
+    """Write ``book/reproduction.md``, ``book/benchmarks.md`` and ``book/api.md``; return their paths."""
+    book_dir = Path(book_dir or ROOT / "book")
+    pages = {"reproduction.md": reproduction_page(results=results),
+             "benchmarks.md": benchmarks_page(), "api.md": api_page()}
+    written = []
+    for name, text in pages.items():
+        path = book_dir / name
+        if not path.is_file() or path.read_text() != text:
+            path.write_text(text)
+        written.append(path)
+    return written

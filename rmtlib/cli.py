@@ -1,0 +1,179 @@
+"""The ``rmtlib`` command: list, run and reproduce the chapter notebooks.
+
+``rmtlib list``
+    each notebook with its parameters, defaults and profiles;
+``rmtlib run NOTEBOOK [-p NAME VALUE]... [--profile NAME]``
+    execute one notebook into a new folder ``runs/<stem>/<UTC time>-<parameter hash>/`` holding the
+    executed notebook, ``parameters.json``, ``checks.json`` and ``figures/``;
+``rmtlib reproduce [--profile NAME]``
+    run every notebook that way, print every check, exit 1 if any failed.
+
+Two maintenance commands are used by the Makefile: ``rmtlib execute --profile NAME`` (execute
+into ``book/results``, reusing fresh results) and ``rmtlib pages`` (generate the report pages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import execution
+from .checks import checks_table, read_checks
+
+__all__ = ["main"]
+
+
+def _runs_root(args) -> Path:
+    return Path(args.runs_dir) if args.runs_dir else execution.ROOT / "runs"
+
+
+def _cmd_list(args) -> int:
+    for nb in execution.notebooks(args.notebook_dir):
+        print(f"{nb.stem}  ({nb.path})")
+        width = max((len(k) for k in nb.defaults), default=0)
+        for name, default in nb.defaults.items():
+            per_profile = ", ".join(f"{p}={prof[name]!r}" for p, prof in nb.profiles.items() if name in prof)
+            extra = f"   [{per_profile}]" if per_profile else ""
+            print(f"    {name:<{width}} = {default!r} ({type(default).__name__}){extra}")
+        print(f"    profiles: {', '.join(nb.profiles) or '(none)'}")
+    return 0
+
+
+def _prepare(args):
+    """Validate notebook, profile and parameters; return (notebook, params). Executes nothing."""
+    nb = execution.find_notebook(args.notebook, directory=args.notebook_dir)
+    overrides = {}
+    for name, text in args.param or []:
+        overrides[name] = execution.parse_value(nb, name, text)
+    return nb, nb.resolve(profile=args.profile, overrides=overrides)
+
+
+def run_one(nb, params, *, profile, runs_root, progress=True):
+    """Execute ``nb`` into a fresh run folder; return (folder, error message or None)."""
+    folder = execution.new_run_dir(runs_root, nb.stem, params)
+    (folder / "parameters.json").write_text(json.dumps(
+        {"notebook": nb.stem, "profile": profile, "parameters": params}, indent=2) + "\n")
+    output = folder / f"{nb.stem}.ipynb"
+    print(f"running {nb.stem} (profile {profile or 'defaults'}) into {folder}", file=sys.stderr)
+    error = None
+    try:
+        execution.execute(nb, output, params=params, output_dir=folder, profile=profile,
+                          progress=progress)
+    except execution.NotebookError as exc:
+        error = str(exc)
+    if output.exists():
+        execution.extract_figures(output, folder / "figures")
+    return folder, error
+
+
+def _cmd_run(args) -> int:
+    nb, params = _prepare(args)
+    folder, error = run_one(nb, params, profile=args.profile, runs_root=_runs_root(args),
+                            progress=not args.no_progress)
+    checks = folder / "checks.json"
+    if checks.is_file():
+        print(checks_table(read_checks(checks), markdown=False))
+    print(f"run folder: {folder}")
+    if error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    prepared = [(nb, nb.resolve(profile=args.profile)) for nb in execution.notebooks(args.notebook_dir)]
+    if not prepared:
+        print("no notebooks found", file=sys.stderr)
+        return 1
+    all_checks, errors = [], []
+    for nb, params in prepared:
+        folder, error = run_one(nb, params, profile=args.profile, runs_root=_runs_root(args),
+                                progress=not args.no_progress)
+        if (folder / "checks.json").is_file():
+            all_checks += read_checks(folder / "checks.json")
+        if error:
+            errors.append(error)
+    if all_checks:
+        print(checks_table(all_checks, markdown=False))
+    failed = [c for c in all_checks if not c.passed]
+    print(f"{len(all_checks)} checks, {len(failed)} failed, {len(errors)} notebooks with errors")
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if failed or errors else 0
+
+
+def _cmd_execute(args) -> int:
+    nbs = execution.notebooks(args.notebook_dir)
+    for nb in nbs:  # validate every profile first
+        nb.resolve(profile=args.profile)
+    failures = []
+    for nb in nbs:
+        try:
+            info = execution.execute_for_book(nb, args.profile, results=args.results,
+                                              reuse=not args.force, progress=not args.no_progress)
+        except execution.NotebookError as exc:
+            failures.append(str(exc))
+            continue
+        if info is None:
+            print(f"{nb.stem}: reusing book/results/{nb.stem}.ipynb (profile {args.profile})")
+        else:
+            print(f"{nb.stem}: executed with profile {args.profile} in {info['seconds']:.1f} s")
+    for message in failures:
+        print(f"rmtlib: {message}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _cmd_pages(args) -> int:
+    from .bookpages import write_pages
+
+    for path in write_pages(results=args.results):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``rmtlib`` command."""
+    parser = argparse.ArgumentParser(prog="rmtlib", description=__doc__.split("\n")[0])
+    parser.add_argument("--notebook-dir", default=None, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="show each notebook with its parameters and profiles")
+    for name, helptext in (("run", "execute one notebook into a new run folder"),
+                           ("reproduce", "run every notebook and print the checks table")):
+        p = sub.add_parser(name, help=helptext)
+        if name == "run":
+            p.add_argument("notebook", help="notebook stem (e.g. toolkit) or path")
+            p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                           help="override a parameter (repeatable)")
+        p.add_argument("--profile", default=None if name == "run" else "paper",
+                       help="named profile (quick, paper, ...)")
+        p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
+        p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p = sub.add_parser("execute", help="(make book) execute every notebook into book/results")
+    p.add_argument("--profile", default="paper")
+    p.add_argument("--results", default=None)
+    p.add_argument("--force", action="store_true", help="execute even if a fresh result exists")
+    p.add_argument("--no-progress", action="store_true")
+    p = sub.add_parser("pages", help="(make book) generate book/reproduction.md and book/benchmarks.md")
+    p.add_argument("--results", default=None)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``rmtlib`` console script."""
+    args = build_parser().parse_args(argv)
+    handlers = {"list": _cmd_list, "run": _cmd_run, "reproduce": _cmd_reproduce,
+                "execute": _cmd_execute, "pages": _cmd_pages}
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"rmtlib: error: {exc}", file=sys.stderr)
+        return 2
+    except execution.NotebookError as exc:
+        print(f"rmtlib: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

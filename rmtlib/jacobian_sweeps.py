@@ -1,0 +1,399 @@
+"""Monte Carlo sweeps of the Jacobian chapter: KS distance to the limit over entry laws, sizes and seeds.
+
+Every Monte Carlo quantity is a pure function of a task (a dict of parameters and a seed) and a
+sweep is a map of `run_task` over tasks whose seeds come from ``SeedSequence(seed).spawn``, so a
+sweep gives identical numbers serially or on any pool of workers.
+
+Entry laws are written as short labels (``"gaussian"``, ``"student_t:5"``, ``"sparse:0.1"``,
+``"sparse_per_row:5"`` for p = 5/n, ``"pareto_symmetric:1.5"``); `parse_entries` turns a label into
+the ``(name, params)`` of `rmtlib.entries` for a given n.  Infinite-variance laws are rescaled by
+their empirical root mean square (the spec's Frobenius normalisation, §6).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+
+import numpy as np
+
+from . import _validate, entries, spectra
+from .jacobian import jacobian_law, sample_jacobian_spectrum
+
+__all__ = [
+    "Calibration",
+    "cached_law",
+    "fit_slope",
+    "fit_sweep_slope",
+    "ks_table",
+    "parse_entries",
+    "run_task",
+    "sweep",
+    "timed_law",
+]
+
+
+def parse_entries(label, n):
+    """``(name, params, empirical_scale)`` of an entry-law label at width n.
+
+    Parameters
+    ----------
+    label : str
+        ``name`` or ``name:value`` (value: nu, p, alpha), or ``sparse_per_row:c`` for ``p = c / n``.
+    n : int
+        Fan-in (needed for ``sparse_per_row``).
+
+    Returns
+    -------
+    (str, dict, bool)
+    """
+    if not isinstance(label, str):
+        raise TypeError(f"entry label must be a str, got {label!r}")
+    name, _, value = label.partition(":")
+    if name == "sparse_per_row":
+        c = _validate.positive("sparse_per_row", float(value))
+        return "sparse", {"p": min(1.0, c / n)}, False
+    keys = {"student_t": "nu", "sparse": "p", "pareto_symmetric": "alpha"}
+    _validate.choice("entry law", name, entries.NAMES)
+    params = {keys[name]: float(value)} if name in keys else {}
+    entries.fourth_moment(name, **params)  # validates
+    return name, params, not entries.has_unit_variance(name, **params)
+
+
+@functools.lru_cache(maxsize=64)
+def cached_law(activation, depth, sigma_w, sigma_b, q0=None, ratios=None):
+    """`jacobian_law`, cached (a sweep reuses one law for many samples); ratios: a tuple or None."""
+    return jacobian_law(activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b, q0=q0, width_ratios=ratios)
+
+
+def timed_law(activation, *, depth, sigma_w, sigma_b, q0=None, width_ratios=None):
+    """Build a law and its CDF table; return (law, seconds)."""
+    t0 = time.perf_counter()
+    law = jacobian_law(activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b, q0=q0,
+                       width_ratios=width_ratios)
+    law.cdf(np.array([law.upper_edge / 2]))
+    return law, time.perf_counter() - t0
+
+
+def _input(task, n, rng):
+    kind = task.get("input", "delocalized")
+    if kind == "delocalized":
+        return None
+    from .jacobian import input_at
+
+    q_in = task["q0"] if task.get("q0") is not None else input_at(
+        task["activation"], sigma_w=task["sigma_w"], sigma_b=task["sigma_b"])
+    if kind == "localized":
+        x = np.zeros(n)
+        x[0] = math.sqrt(n * q_in)
+        return x
+    if kind == "gaussian_q0":
+        x = rng.standard_normal(n)
+        return x * math.sqrt(n * q_in) / np.linalg.norm(x)
+    raise ValueError(f"input must be 'delocalized', 'localized' or 'gaussian_q0', got {kind!r}")
+
+
+def run_task(task):
+    """One sample: the spectrum of J J^T and its distances to the limit.
+
+    Parameters
+    ----------
+    task : dict
+        ``activation, depth, n, sigma_w, sigma_b, entries`` (label), ``seed`` (int or SeedSequence),
+        optional ``ratios`` (width ratios (n_0..n_L)/n_L, n = n_L),
+        ``input`` ("delocalized", "localized", "gaussian_q0"), ``q0`` (input mean square;
+        the law then uses the layer-wise q^l), ``method`` ("svd"/"eigh"), ``keep`` (return the
+        eigenvalues too), ``against_fixed_point`` (also the KS to the law with q* in every layer).
+
+    Returns
+    -------
+    dict
+        ``ks`` (split KS), ``atom_fraction``, ``atom_mass``, ``m1``, ``m2`` (empirical moments),
+        and ``eigenvalues`` if ``keep``.
+    """
+    n = task["n"]
+    ratios = tuple(float(c) for c in task["ratios"]) if task.get("ratios") else None
+    widths = [round(c * n) for c in ratios] if ratios else n
+    name, params, scale = parse_entries(task["entries"], n)
+    rng = np.random.default_rng(task["seed"])
+    x0 = _input(task, widths[0] if ratios else n, rng)
+    ev = sample_jacobian_spectrum(
+        task["activation"], depth=task["depth"], widths=widths, sigma_w=task["sigma_w"], sigma_b=task["sigma_b"],
+        entries=(name, params), x0=x0, rng=rng, empirical_scale=scale, method=task.get("method", "svd"))
+    if ratios:  # the law of the widths actually used
+        ratios = tuple(w / widths[-1] for w in widths)
+    law = cached_law(task["activation"], task["depth"], task["sigma_w"], task["sigma_b"], task.get("q0"), ratios)
+    ks = spectra.ks_distance(ev, law)
+    out = {
+        "ks": float(ks.statistic),
+        "atom_fraction": ks.atoms[0][1] if ks.atoms else 0.0,
+        "atom_mass": ks.atoms[0][2] if ks.atoms else 0.0,
+        "m1": float(ev.mean()),
+        "m2": float(np.mean(ev**2)),
+    }
+    if task.get("against_fixed_point"):
+        star = cached_law(task["activation"], task["depth"], task["sigma_w"], task["sigma_b"], None)
+        out["ks_fixed_point"] = float(spectra.ks_distance(ev, star).statistic)
+    if task.get("keep"):
+        out["eigenvalues"] = ev
+    return out
+
+
+def sweep(base, *, entries_list, ns, seeds, seed, mapper=map):
+    """KS of every (law, n, seed): a map of `run_task` over the tasks.
+
+    Parameters
+    ----------
+    base : dict
+        Task fields shared by all tasks (activation, depth, sigma_w, sigma_b, ...).
+    entries_list : list of str
+        Entry-law labels.
+    ns : list of int
+        Widths.
+    seeds : int
+        Samples per (law, n).
+    seed : int
+        Root seed; task seeds are ``SeedSequence(seed).spawn(len(tasks))``.
+    mapper : callable, default map
+        ``map``-like (e.g. a process pool's ``map``).
+
+    Returns
+    -------
+    dict
+        ``results[label][n]`` = list of `run_task` outputs (one per seed).
+    """
+    seeds = _validate.integer("seeds", seeds, low=1)
+    keys = [(label, int(n), s) for label in entries_list for n in ns for s in range(seeds)]
+    children = np.random.SeedSequence(seed).spawn(len(keys))
+    tasks = [{**base, "entries": label, "n": n, "seed": child} for (label, n, _), child in zip(keys, children)]
+    results = {label: {int(n): [] for n in ns} for label in entries_list}
+    for (label, n, _), res in zip(keys, mapper(run_task, tasks)):
+        results[label][n].append(res)
+    return results
+
+
+def ks_table(results, field="ks"):
+    """``{label: {n: (mean, standard error, values)}}`` of one field of a `sweep`."""
+    table = {}
+    for label, by_n in results.items():
+        table[label] = {}
+        for n, rows in by_n.items():
+            v = np.array([r[field] for r in rows])
+            se = float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
+            table[label][n] = (float(v.mean()), se, v.tolist())
+    return table
+
+
+def fit_slope(ns, values):
+    """Least-squares slope of log KS against log n over individual samples, with a 95 % interval.
+
+    Parameters
+    ----------
+    ns : sequence of float
+        The size of each sample (repeated for the seeds of one size); at least 2 distinct sizes.
+    values : sequence of float
+        The KS distance of each sample.
+
+    Returns
+    -------
+    dict
+        ``slope``, ``low``, ``high`` (slope -+ t_{0.975, N-2} standard errors of ordinary least
+        squares on the N samples, whose scatter at each size is the Monte Carlo error), ``intercept``.
+    """
+    from scipy import stats
+
+    x = np.log(np.asarray(ns, dtype=float))
+    y = np.log(np.asarray(values, dtype=float))
+    if x.size != y.size or np.unique(x).size < 2 or x.size < 3:
+        raise ValueError("fit_slope needs one value per sample, at least 3 samples and 2 distinct sizes")
+    res = stats.linregress(x, y)
+    t = float(stats.t.ppf(0.975, x.size - 2))
+    return {"slope": float(res.slope), "low": float(res.slope - t * res.stderr),
+            "high": float(res.slope + t * res.stderr), "intercept": float(res.intercept)}
+
+
+def fit_sweep_slope(results, label, field="ks"):
+    """`fit_slope` over every sample of one law of a `sweep`."""
+    pairs = [(n, r[field]) for n, rows in results[label].items() for r in rows]
+    return fit_slope([p[0] for p in pairs], [p[1] for p in pairs])
+
+
+class Calibration:
+    """Thresholds from ``tests/data/jacobian_calibration.json`` (>= 10 seeds, max x safety factor).
+
+    Each entry ``key`` holds ``n``, ``seeds``, ``values`` (the KS of each seed) and ``factor``; the
+    threshold at size n is ``factor * max(values) * sqrt(n_cal / n)`` (KS ~ n^(-1/2)), taken from the
+    calibrated size closest to n.
+    """
+
+    def __init__(self, document):
+        self.doc = document
+
+    @classmethod
+    def load(cls):
+        from .checks import load_calibration
+
+        return cls(load_calibration("jacobian"))
+
+    def threshold(self, key, n):
+        """Calibrated KS threshold for experiment `key` at size n."""
+        runs = self.doc["experiments"].get(key)
+        if not runs:
+            raise KeyError(f"no calibration for {key!r} in jacobian_calibration.json")
+        best = min(runs, key=lambda r: abs(math.log(r["n"] / n)))
+        return float(best["factor"] * max(best["values"]) * math.sqrt(best["n"] / n))
+
+
+def calibrate(experiments, *, seeds=12, seed=20250, factor=1.5):
+    """Run each experiment's task at its sizes for `seeds` seeds and return the calibration document.
+
+    Parameters
+    ----------
+    experiments : dict
+        ``{key: {"task": dict without n/seed, "ns": [...]}}``.
+    seeds : int
+        Seeds per size (>= 10).
+    seed : int
+        Root seed (spawned per experiment and size).
+    factor : float
+        Safety factor (<= 1.5).
+
+    Returns
+    -------
+    dict
+        JSON-ready ``{"factor", "seeds", "experiments": {key: [{"n", "seeds", "values", "factor"}]}}``.
+    """
+    seeds = _validate.integer("seeds", seeds, low=10)
+    factor = _validate.real("factor", factor, low=1.0, high=1.5)
+    root = np.random.SeedSequence(seed)
+    doc = {"factor": factor, "seeds": seeds, "root_seed": seed, "experiments": {}}
+    for key, spec in experiments.items():
+        doc["experiments"][key] = []
+        for n in spec["ns"]:
+            children = root.spawn(seeds)
+            vals = [run_task({**spec["task"], "n": int(n), "seed": c})["ks"] for c in children]
+            doc["experiments"][key].append({"n": int(n), "seeds": seeds, "values": vals, "factor": factor,
+                                            "task": spec["task"]})
+    return doc
+
+
+def write_calibration(doc, path):
+    """Write a calibration document as indented JSON."""
+    with open(path, "w") as fh:
+        json.dump(doc, fh, indent=1)
+
+
+#: The chapter's setting (spec §6): tanh, sigma_w = 1.5, sigma_b = 0.2, square layers.
+SETTING = {"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2}
+ADMISSIBLE = ["gaussian", "rademacher", "uniform", "student_t:5", "sparse:0.1"]
+
+
+def calibration_experiments():
+    """The experiments whose KS thresholds the chapter's checks use (sizes of both profiles).
+
+    Keys: ``ks_L{L}_{label}`` (tanh setting, delocalised input at q*), ``localized_L1_gaussian``
+    (input ``sqrt(n q0) e_1``, Gaussian weights), ``offfp_L3_gaussian`` (q0 = 4, layer-wise law),
+    ``act_L2_{relu,hard_tanh,linear}``, ``rect_relu``, ``rect_tanh`` (the rectangular cases).
+    """
+    exps = {}
+    for label in ADMISSIBLE + ["student_t:3"]:
+        exps[f"ks_L3_{label}"] = {"task": {**SETTING, "depth": 3, "entries": label}, "ns": [600, 1500]}
+    exps["ks_L3_gaussian"]["ns"] = [400, 600, 1000, 1500]
+    for depth in (1, 5):
+        for label in ADMISSIBLE:
+            exps[f"ks_L{depth}_{label}"] = {"task": {**SETTING, "depth": depth, "entries": label}, "ns": [400, 1000]}
+    exps["ks_L1_rademacher"]["ns"] = [400, 600, 1000]
+    exps["localized_L1_gaussian"] = {"task": {**SETTING, "depth": 1, "entries": "gaussian", "input": "localized"},
+                                     "ns": [600, 1000]}
+    exps["offfp_L3_gaussian"] = {"task": {**SETTING, "depth": 3, "entries": "gaussian", "input": "gaussian_q0",
+                                          "q0": 4.0}, "ns": [400, 1000]}
+    for name, cfg in ACTIVATION_CASES.items():
+        exps[f"act_L2_{name}"] = {"task": {**cfg, "depth": 2, "entries": "gaussian"}, "ns": [400, 1000]}
+    for name, (cfg, ratios) in RECT_CASES.items():
+        exps[f"rect_{name}"] = {"task": {**cfg, "depth": len(ratios) - 1, "entries": "gaussian", "ratios": ratios},
+                                "ns": [300, 600]}
+    return exps
+
+
+ACTIVATION_CASES = {"relu": {"activation": "relu", "sigma_w": math.sqrt(2.0), "sigma_b": 0.0},
+                    "hard_tanh": {"activation": "hard_tanh", "sigma_w": 1.1, "sigma_b": 0.05},
+                    "linear": {"activation": "linear", "sigma_w": 1.0, "sigma_b": 0.0}}
+RECT_CASES = {"relu": (ACTIVATION_CASES["relu"], [1.0, 2.0, 1.5, 1.0]),
+              "tanh": (SETTING, [2 / 3, 4 / 3, 1.0])}
+
+
+if __name__ == "__main__":  # regenerate tests/data/jacobian_calibration.json (a few minutes)
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        document = calibrate(calibration_experiments(), seeds=10)
+    write_calibration(document, sys.argv[1] if len(sys.argv) > 1 else "tests/data/jacobian_calibration.json")
+
+
+def zero_fraction_band(p, n, *, z=4.0):
+    """Expected fraction of zero eigenvalues for depth 2, p = P(phi' != 0), and a z-sigma band.
+
+    Parameters
+    ----------
+    p : float
+        Probability that phi'(h) != 0 in each layer (both layers at q*).
+    n : int
+        Width.
+    z : float
+        Number of standard deviations.
+
+    Returns
+    -------
+    (float, float)
+        Mean and half-width.
+
+    Notes
+    -----
+    The zero count is exactly ``n - min(R_1, R_2)`` with R_l ~ Binomial(n, p) independent (rank of a
+    product = smallest rank); ``E min = n p - s / sqrt(pi)`` with ``s = sqrt(n p (1 - p))`` (the
+    mean of the minimum of two normals), so the fraction is ``1 - p + s / (n sqrt(pi))`` (spec
+    §2.4), with standard deviation at most ``s / n``.
+    """
+    s = math.sqrt(p * (1 - p) / n)
+    return 1.0 - p + s / math.sqrt(math.pi), z * s
+
+
+def moments_sweep(configs, *, depths, n, seeds, seed, mapper=map):
+    """Empirical m1, m2 of J J^T against depth for several (activation, sigma_w, sigma_b) configs.
+
+    Parameters
+    ----------
+    configs : dict
+        ``{name: {"activation", "sigma_w", "sigma_b"}}``.
+    depths : list of int
+        Depths L.
+    n, seeds, seed : int
+        Width, samples per point, root seed.
+    mapper : callable
+        ``map``-like.
+
+    Returns
+    -------
+    dict
+        ``{name: {L: {"m1": [...], "m2": [...]}}}``.
+    """
+    keys = [(name, int(L), s) for name in configs for L in depths for s in range(seeds)]
+    children = np.random.SeedSequence(seed).spawn(len(keys))
+    tasks = [{**configs[name], "depth": L, "n": n, "entries": "gaussian", "seed": c}
+             for (name, L, _), c in zip(keys, children)]
+    out = {name: {int(L): {"m1": [], "m2": []} for L in depths} for name in configs}
+    for (name, L, _), res in zip(keys, mapper(_moment_task, tasks)):
+        out[name][L]["m1"].append(res["m1"])
+        out[name][L]["m2"].append(res["m2"])
+    return out
+
+
+def _moment_task(task):
+    rng = np.random.default_rng(task["seed"])
+    ev = sample_jacobian_spectrum(task["activation"], depth=task["depth"], widths=task["n"],
+                                  sigma_w=task["sigma_w"], sigma_b=task["sigma_b"], rng=rng, method="eigh")
+    return {"m1": float(ev.mean()), "m2": float(np.mean(ev**2))}

@@ -1,0 +1,107 @@
+"""Complexity of critical points of the pure spherical p-spin glass and its "layers".
+
+Auffinger, Ben Arous and Cerny (2013), used by Choromanska et al. (2015) for the loss surfaces of
+networks: the mean number of index-k critical points of ``H_{N,p}`` on ``S^{N-1}(sqrt N)`` with
+energy below ``N u`` grows like ``exp(N Theta_{k,p}(u))``. The semicircle enters through the
+Hessian at a critical point (a GOE shifted by ``t(u) = 2u / E_inf``): its log-determinant
+``Omega_sc`` and the large-deviation rate ``I_1`` of its smallest eigenvalue. Formulas as in spec
+``granziol.md`` section 6 (standard results, not read in Granziol's paper); the "what-if" functions
+(:func:`index_map`, :func:`log_potential`) are a construction of the spec.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.optimize
+
+from . import _validate
+
+__all__ = [
+    "e_inf",
+    "i1",
+    "index_map",
+    "layer_threshold",
+    "log_potential",
+    "log_potential_semicircle",
+    "theta_k",
+    "theta_total",
+]
+
+
+def _p(p):
+    return _validate.integer("p", p, low=3)
+
+
+def e_inf(p):
+    """``E_inf = 2 sqrt((p - 1)/p)``."""
+    p = _p(p)
+    return 2.0 * math.sqrt((p - 1) / p)
+
+
+def i1(u, p):
+    """``I_1(u) = -u/E^2 sqrt(u^2 - E^2) - log(-u + sqrt(u^2 - E^2)) + log E`` for ``u <= -E_inf``."""
+    e = e_inf(p)
+    u = np.asarray(u, dtype=float)
+    if np.any(u > -e + 1e-15):
+        raise ValueError(f"u must be <= -E_inf = {-e:.6f}")
+    r = np.sqrt(u * u - e * e)
+    return -u / e**2 * r - np.log(-u + r) + math.log(e)
+
+
+def theta_k(u, k, p):
+    """Index-``k`` complexity ``Theta_{k,p}(u)`` (ABC 2013, Theorem 2.5; spec section 6)."""
+    p, k = _p(p), _validate.integer("k", k, low=0)
+    e = e_inf(p)
+    u = np.asarray(u, dtype=float)
+    low = u <= -e
+    out = np.full(u.shape, 0.5 * math.log(p - 1) - (p - 2) / p)
+    ul = u[low]
+    out[low] = 0.5 * math.log(p - 1) - (p - 2) / (4 * (p - 1)) * ul**2 - (k + 1) * i1(ul, p)
+    return out
+
+
+def theta_total(u, p):
+    """Total complexity ``Theta_p(u)`` (all indices)."""
+    p = _p(p)
+    e = e_inf(p)
+    u = np.asarray(u, dtype=float)
+    base = 0.5 * math.log(p - 1) - (p - 2) / (4 * (p - 1)) * u**2
+    out = np.where(u >= 0, 0.5 * math.log(p - 1), base)
+    low = u <= -e
+    out[low] = base[low] - i1(u[low], p)
+    return out
+
+
+def layer_threshold(k, p):
+    """``E_k > E_inf``, the root of ``Theta_{k,p}(-E_k) = 0``: below ``-E_k`` index-k points are rare."""
+    e = e_inf(p)
+    return scipy.optimize.brentq(lambda x: float(theta_k(np.array([-x]), k, p)[0]), e * (1 + 1e-12), 10.0,
+                                 xtol=1e-14)
+
+
+def log_potential(t, law):
+    """``Omega(t) = int log|t - x| d mu(x)`` for a :class:`~rmtlib.laws.SpectralLaw` (atoms included).
+
+    Uses the law's quadrature discretization (``law.discretize()``): accurate to near machine
+    precision for ``t`` off the support; inside the support the integrable log singularity limits it to
+    about ``1e-2`` (enough for plots; the checks use ``t`` off the support).
+    """
+    x, w = law.discretize()
+    x, w = x[w > 0], w[w > 0]
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    with np.errstate(divide="ignore"):
+        return np.sum(w[None, :] * np.log(np.abs(t[:, None] - x[None, :])), axis=1)
+
+
+def log_potential_semicircle(t):
+    """Closed form of ``Omega_sc(t)`` for the unit semicircle and ``|t| >= 2``."""
+    t = np.abs(np.asarray(t, dtype=float))
+    r = np.sqrt(t * t - 4)
+    return t * t / 4 - 0.5 - t * r / 4 + np.log((t + r) / 2)
+
+
+def index_map(u, p, cdf):
+    """What-if index-energy map ``alpha(u) = F(t(u))``, ``t = 2u/E_inf``, for a standardized law's CDF."""
+    return cdf(2.0 * np.asarray(u, dtype=float) / e_inf(p))

@@ -1,0 +1,51 @@
+"""Generated book pages: reproduction report, benchmarks, API reference."""
+
+from __future__ import annotations
+
+import json
+
+from rmtlib import bookpages, checks
+
+
+def test_reproduction_page_lists_every_check_and_missing_notebooks(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    for stem in ("alpha", "beta"):
+        (tmp_path / "notebooks" / f"{stem}.ipynb").write_text("{}")
+    report = checks.Report("alpha")
+    report.check("ks_law", "The law | holds.", 0.01, 0.02)
+    report.check("atom", "The atom is right.", 0.3, (0.25, 0.35), op="within")
+    report.check("bad", "This one fails.", 2.0, 1.0)
+    (tmp_path / "results" / "alpha").mkdir(parents=True)
+    (tmp_path / "results" / "alpha" / "checks.json").write_text(json.dumps(report.to_dict()))
+    page = bookpages.reproduction_page(results=tmp_path / "results", notebook_dir=tmp_path / "notebooks")
+    assert page.startswith("# Reproduction report")
+    assert r"| alpha | `ks_law` | The law \| holds. | 0.01 | <= 0.02 | pass |" in page
+    assert "| alpha | `atom` | The atom is right. | 0.3 | in [0.25, 0.35] | pass |" in page
+    assert "| alpha | `bad` | This one fails. | 2 | <= 1 | **FAIL** |" in page
+    assert "| alpha | unknown |  | 3 | 1 |" in page
+    assert "`beta`" in page.split("Notebooks without results")[1]
+
+
+def test_reproduction_page_without_results(tmp_path):
+    page = bookpages.reproduction_page(results=tmp_path, notebook_dir=tmp_path)
+    assert "No executed notebook has written its checks yet." in page
+
+
+def test_benchmarks_page_missing_and_present(tmp_path):
+    assert "does not exist" in bookpages.benchmarks_page(tmp_path / "results.json")
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"machine": "2 cores", "versions": {"numpy": "2.4.6"},
+                                "cases": [{"case": "fc2", "ours_ms": 1.23456, "numpy_ms": 40.0}]}))
+    page = bookpages.benchmarks_page(path)
+    assert "| case | ours_ms | numpy_ms |" in page and "| fc2 | 1.235 | 40 |" in page
+    assert "- **machine**: 2 cores" in page and "- **versions**: numpy 2.4.6" in page
+
+
+def test_api_page_documents_present_modules_and_names_missing_ones(tmp_path):
+    for name in ("laws", "free", "extra_module", "_private"):
+        (tmp_path / f"{name}.py").write_text("")
+    page = bookpages.api_page(package_dir=tmp_path)
+    assert ".. automodule:: rmtlib.laws" in page and ".. automodule:: rmtlib.extra_module" in page
+    assert page.index("rmtlib.laws") < page.index("rmtlib.free") < page.index("rmtlib.extra_module")
+    assert "_private" not in page
+    assert "`rmtlib.nonlinear`" in page.split("no source file yet")[1]

@@ -1,0 +1,123 @@
+"""rmtlib.checks: recording, validation, checks.json, and a failing check stopping a notebook."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import make_notebook
+from rmtlib import checks, execution
+
+
+def test_ops_and_verdicts(capsys):
+    report = checks.Report("demo")
+    assert report.check("a", "Small.", 0.1, 0.2) is None
+    report.check("b", "Large.", 0.3, 0.2)
+    report.check("c", "At least.", 2, 1.5, op=">=")
+    report.check("d", "Inside.", np.float32(0.5), (0.0, 1.0), op="within")
+    report.check("e", "Outside.", 1.5, [0.0, 1.0], op="within")
+    report.check("f", "Equal bound passes.", 0.2, 0.2)
+    assert [c.passed for c in report.checks] == [True, False, True, True, False, True]
+    assert [c.id for c in report.failed] == ["b", "e"]
+    out = capsys.readouterr().out
+    assert "[FAIL] b: Large. (0.3 <= 0.2)" in out and "[PASS] a" in out
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    (("bad id", "c.", 1.0, 2.0), {}, "identifier"),
+    (("x", "", 1.0, 2.0), {}, "non-empty"),
+    (("x", "c.", float("nan"), 2.0), {}, "finite"),
+    (("x", "c.", 1.0, float("inf")), {}, "finite"),
+    (("x", "c.", "1.0", 2.0), {}, "real number"),
+    (("x", "c.", True, 2.0), {}, "real number"),
+    (("x", "c.", 1.0, 2.0), {"op": "<"}, "op must be one of"),
+    (("x", "c.", 1.0, 2.0), {"op": "within"}, "pair"),
+    (("x", "c.", 1.0, (3.0, 2.0)), {"op": "within"}, "exceeds"),
+])
+def test_invalid_inputs_are_refused(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        checks.Report("demo").check(*args, **kwargs)
+
+
+def test_duplicate_ids_are_refused():
+    report = checks.Report("demo")
+    report.check("a", "First.", 1.0, 2.0)
+    with pytest.raises(ValueError, match="already used"):
+        report.check("a", "Again.", 1.0, 2.0)
+
+
+def test_finish_writes_json_and_returns_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("RMTLIB_OUTPUT_DIR", str(tmp_path / "out"))
+    report = checks.Report("demo")
+    report.check("a", "Small.", 0.1, 0.2)
+    report.check("w", "Inside.", 0.5, (0, 1), op="within")
+    path = report.finish()
+    assert path == tmp_path / "out" / "checks.json"
+    data = json.loads(path.read_text())
+    assert data["notebook"] == "demo"
+    assert data["checks"][0] == {"notebook": "demo", "id": "a", "claim": "Small.", "value": 0.1,
+                                 "threshold": 0.2, "op": "<=", "passed": True}
+    assert data["checks"][1]["threshold"] == [0.0, 1.0]
+    assert [c.id for c in checks.read_checks(path)] == ["a", "w"]
+
+
+def test_finish_raises_naming_notebook_and_every_failed_claim(tmp_path):
+    report = checks.Report("demo")
+    report.check("ok", "Fine.", 0.1, 0.2)
+    report.check("bad1", "The first claim.", 0.3, 0.2)
+    report.check("bad2", "The second claim.", 0.0, 1.0, op=">=")
+    with pytest.raises(AssertionError) as info:
+        report.finish(tmp_path)
+    message = str(info.value)
+    assert "'demo'" in message and "2 of 3" in message
+    assert "bad1: The first claim." in message and "bad2: The second claim." in message
+    assert "- ok:" not in message
+    assert len(checks.read_checks(tmp_path / "checks.json")) == 3  # written before raising
+
+
+def test_finish_without_checks_raises(tmp_path):
+    with pytest.raises(AssertionError, match="no checks"):
+        checks.Report("empty").finish(tmp_path)
+
+
+def test_table_formats():
+    report = checks.Report("demo")
+    report.check("a", "A | pipe.", 0.123456, 1)
+    report.check("w", "Inside.", 0.5, (0, 1), op="within")
+    md = checks.checks_table(report.checks)
+    assert r"A \| pipe." in md and "| demo | w | Inside. | 0.5 | in [0, 1] | pass |" in md
+    plain = checks.checks_table(report.checks, markdown=False)
+    assert "0.1235" in plain and "<= 1" in plain
+    short = checks.checks_table(report.checks, notebook=False)
+    assert short.startswith("| check | claim |") and "| w | Inside. | 0.5 | in [0, 1] | pass |" in short
+
+
+def test_load_calibration(tmp_path, monkeypatch):
+    monkeypatch.setenv("RMTLIB_DATA_DIR", str(tmp_path))
+    (tmp_path / "demo_calibration.json").write_text('{"threshold": 0.5}')
+    assert checks.load_calibration("demo") == {"threshold": 0.5}
+    with pytest.raises(FileNotFoundError, match="no calibration"):
+        checks.load_calibration("missing")
+
+
+@pytest.mark.notebook
+def test_breaking_a_check_fails_execution_naming_notebook_and_claim(tmp_path, monkeypatch):
+    """A notebook whose check fails stops papermill with the notebook, the cell and the claim."""
+    path = make_notebook(tmp_path, "broken", params="value = 0.5", body=[
+        "from rmtlib import checks\nreport = checks.Report('broken')",
+        "report.check('fine', 'This claim holds.', 0.1, 1.0)\n"
+        "report.check('ks_law', 'The spectrum follows the law.', value, 0.25)",
+        "report.finish()",
+    ])
+    monkeypatch.setenv("RMTLIB_PROFILE_DIR", str(tmp_path / "profiles"))
+    nb = execution.Notebook.load(path)
+    with pytest.raises(execution.NotebookError) as info:
+        execution.execute_for_book(nb, "quick", results=tmp_path / "results", progress=False)
+    message = str(info.value)
+    assert "notebook 'broken' failed in cell" in message
+    assert "report.finish()" in message and "AssertionError" in message
+    assert "ks_law: The spectrum follows the law." in message and "fine" not in message
+    assert (tmp_path / "results" / "broken" / "checks.json").is_file()
+    assert not execution.is_fresh(nb, "quick", results=tmp_path / "results")

@@ -1,0 +1,216 @@
+"""Tests of rmtlib.deformed: outlier theory against closed forms, samplers, seeded Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+
+from rmtlib import deformed as d
+from rmtlib import laws
+
+
+def uniform_density_biane(x, a, variance):
+    """Independent reference: density of SC ⊞ U[-a, a] by Biane's real parametrisation, at x."""
+    from scipy import optimize
+
+    def x_of_u(u):
+        # v(u) >= 0 solves ∫ dnu / ((u-s)^2 + v^2) = 1/variance; then x = u + variance ∫ (u-s)/(...)
+        f = lambda v: math.atan2(2 * a * v, v * v + u * u - a * a) / (2 * a * v) - 1 / variance
+        v = optimize.brentq(f, 1e-12, 10.0)
+        re = math.log(((u + a) ** 2 + v**2) / ((u - a) ** 2 + v**2)) / (4 * a)
+        return u + variance * re, v / (math.pi * variance)
+
+    w = math.sqrt(a * a + variance) * (1 - 1e-9)  # v(u) > 0 exactly for |u| < sqrt(a^2 + variance)
+    u = optimize.brentq(lambda u: x_of_u(u)[0] - x, -w, w)
+    return x_of_u(u)[1]
+
+
+# ------------------------------------------------------------------ theory: closed forms
+@pytest.mark.parametrize(
+    "a, theta, pos, ov",
+    [(1.0, 2.0, 2.5493061, 2 / 3), (1.0, 3.0, 3.3465736, 0.875), (2.5, 3.0, 3.4795790, 7 / 11),
+     (2.5, 6.0, 6.1774606, 1 - 1 / 29.75), (1.0, -2.0, -2.5493061, 2 / 3)],
+)
+def test_outliers_uniform_closed_form(a, theta, pos, ov):
+    p, o = d.outliers([theta], laws.Uniform(-a, a), variance=1.0)
+    assert p[0] == pytest.approx(pos, abs=1e-6)
+    assert o[0] == pytest.approx(ov, rel=1e-12)
+
+
+def test_outliers_threshold_and_nan():
+    p, o = d.outliers([1.2, math.sqrt(2) - 1e-9, math.sqrt(2) + 1e-6, 0.5], laws.Uniform(-1, 1), variance=1.0)
+    assert np.isnan(p[[0, 1, 3]]).all() and np.isnan(o[[0, 1, 3]]).all()
+    assert o[2] > 0 and np.isfinite(p[2])
+
+
+def test_finite_rank_special_case():
+    p, o = d.outliers([3.0, -2.0, 0.8, 1.0], laws.PointMasses([0.0]), variance=1.0)
+    np.testing.assert_allclose(p[:2], [3 + 1 / 3, -2.5], rtol=1e-14)
+    np.testing.assert_allclose(o[:2], [8 / 9, 0.75], rtol=1e-14)
+    assert np.isnan(p[2:]).all()
+    # variance scales: theta + s2/theta
+    p, o = d.outliers([3.0], laws.PointMasses([0.0]), variance=2.0)
+    assert p[0] == pytest.approx(3 + 2 / 3) and o[0] == pytest.approx(1 - 2 / 9)
+
+
+def test_gap_outlier_of_two_point_law():
+    # nu = (delta_-1 + delta_1)/2, theta = 0 in the gap: H'(0) = 1 - s2, H(0) = 0
+    p, o = d.outliers([0.0], laws.PointMasses([-1.0, 1.0]), variance=0.2)
+    assert p[0] == pytest.approx(0.0, abs=1e-15) and o[0] == pytest.approx(0.8)
+
+
+def test_discrete_quantile_bulk_converges_to_uniform():
+    exact = d.outliers([3.0], laws.Uniform(-2.5, 2.5), variance=1.0)
+    grid = d.bulk_points(laws.Uniform(-2.5, 2.5), 400)
+    approx = d.outliers([3.0], laws.PointMasses(grid), variance=1.0)
+    np.testing.assert_allclose(approx, exact, atol=2e-3)
+
+
+def test_real_transforms_quadrature_path():
+    # a non-Uniform continuous law goes through quadrature: semicircle, G(x) = (x - sqrt(x^2-4))/2
+    sc = laws.Semicircle(variance=1.0)
+    x = np.array([2.5, 3.0, -4.0])
+    g, g2 = d.real_transforms(sc, x)
+    r = np.sign(x) * np.sqrt(x**2 - 4)
+    np.testing.assert_allclose(g, (x - r) / 2, rtol=1e-8)
+    np.testing.assert_allclose(g2, -(1 - x / r) / 2, rtol=1e-8)
+
+
+def test_real_transforms_rejects_support():
+    with pytest.raises(ValueError, match="outside the support"):
+        d.real_transforms(laws.Uniform(-1, 1), [0.3])
+
+
+@pytest.mark.parametrize("a, edge", [(1.0, 2.29559), (2.5, 3.35147)])
+def test_bulk_edges(a, edge):
+    left, right = d.bulk_edges(laws.Uniform(-a, a), variance=1.0)
+    assert right == pytest.approx(edge, abs=1e-5) and left == pytest.approx(-edge, abs=1e-5)
+
+
+def test_bulk_edges_two_point():
+    # SC(1) ⊞ (delta_-1 + delta_1)/2 has outer edges at ±(3 sqrt(3)/2)
+    _, right = d.bulk_edges(laws.PointMasses([-1.0, 1.0]), variance=1.0)
+    assert right == pytest.approx(1.5 * math.sqrt(3), abs=1e-10)
+
+
+def test_random_direction_outlier():
+    assert d.random_direction_outlier(3.0, laws.Uniform(-2.5, 2.5), variance=1.0) == pytest.approx(3.9976, abs=1e-4)
+
+
+def test_fluctuation_and_cluster_predictions():
+    nu0 = laws.PointMasses([0.0])
+    assert math.sqrt(d.outlier_fluctuation_variance(3.0, nu0, variance=1.0)) == pytest.approx(4 / 3)
+    h = 8 / 9
+    assert d.outlier_fluctuation_variance(3.0, nu0, variance=1.0, fourth_cumulant=-2.0) == pytest.approx(
+        2 * h - 2 * h**2 * (1 - h))
+    assert d.cluster_sd_prediction(3.0, 60, 3600, laws.Uniform(-1, 1), variance=1.0) == pytest.approx(0.1217, abs=1e-3)
+
+
+def test_uniform_bulk_density_reference():
+    # the independent Biane reference reproduces the spec's test values
+    assert uniform_density_biane(0.0, 1.0, 1.0) == pytest.approx(0.27385, abs=1e-5)
+    assert uniform_density_biane(-1.99, 1.0, 1.0) == pytest.approx(0.14153, abs=1e-5)
+
+
+def test_deformed_wigner_law_against_biane():
+    pytest.importorskip("rmtlib.free")
+    law = d.deformed_wigner_law(laws.Uniform(-1, 1), variance=1.0)
+    for x in (0.0, -1.99, 1.0, 2.2):
+        assert float(law.density(x)) == pytest.approx(uniform_density_biane(x, 1.0, 1.0), rel=1e-6)
+    assert law.support[-1][1] == pytest.approx(2.29559, abs=1e-5)
+
+
+# ------------------------------------------------------------------ samplers
+def test_bulk_points():
+    np.testing.assert_allclose(d.bulk_points(laws.Uniform(-1, 1), 4), [-0.75, -0.25, 0.25, 0.75])
+    pts = d.bulk_points(laws.PointMasses([-1.0, 2.0], [0.25, 0.75]), 8)
+    np.testing.assert_array_equal(pts, [-1, -1, 2, 2, 2, 2, 2, 2])
+    iid = d.bulk_points(laws.Uniform(0, 1), 1000, grid="iid", rng=3)
+    assert np.all(np.diff(iid) >= 0) and abs(iid.mean() - 0.5) < 0.05
+    np.testing.assert_array_equal(iid, d.bulk_points(laws.Uniform(0, 1), 1000, grid="iid", rng=3))
+    with pytest.raises(ValueError, match="grid"):
+        d.bulk_points(laws.Uniform(0, 1), 3, grid="random")
+
+
+def test_sample_wigner_variance_and_seed():
+    w = d.sample_wigner(300, variance=2.0, rng=5)
+    assert np.allclose(w, w.T)
+    off = w[np.triu_indices(300, 1)] * math.sqrt(300)
+    assert off.var() == pytest.approx(2.0, rel=0.03)
+    assert (np.diag(w) * math.sqrt(300)).var() == pytest.approx(4.0, rel=0.2)
+    np.testing.assert_array_equal(w, d.sample_wigner(300, variance=2.0, rng=5))
+    r = d.sample_wigner(50, entries="rademacher", rng=1) * math.sqrt(50)
+    assert set(np.round(np.abs(r[np.triu_indices(50, 1)]), 12)) == {1.0}
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="variance"):
+        d.outliers([3.0], laws.Uniform(-1, 1), variance=-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        d.growing_outliers(100, alpha=1.5, arrangement="separated", rng=0)
+    with pytest.raises(ValueError, match="arrangement"):
+        d.growing_outliers(100, alpha=0.5, arrangement="mixed", rng=0)
+
+
+# ------------------------------------------------------------------ Monte Carlo
+def _discriminating_mc(draws=3, n=1000):
+    nu = laws.Uniform(-2.5, 2.5)
+    bulk = d.bulk_points(nu, n - 1)
+    seeds = np.random.SeedSequence(7).spawn(draws)
+    res = [d.measure_outliers([3.0], bulk, variance=1.0, rng=np.random.default_rng(s)) for s in seeds]
+    return np.mean([r["positions"][0] for r in res]), np.mean([r["overlaps"][0] for r in res])
+
+
+def test_full_rank_outlier_mc_and_mutation(monkeypatch):
+    """MC position/overlap match H(theta), H'(theta); the finite-rank formula (a mutation) fails."""
+    nu = laws.Uniform(-2.5, 2.5)
+    pos, ov = _discriminating_mc()
+    # sd of one outlier: sqrt(2 H'/N) = 0.036 -> mean of 3: 0.021; overlap sd ~ 0.02
+    tol_pos, tol_ov = 0.085, 0.06
+    p, o = d.outliers([3.0], nu, variance=1.0)
+    assert abs(pos - p[0]) < tol_pos and abs(ov - o[0]) < tol_ov
+    # mutation: replace G_nu, ∫dnu/(theta-s)^2 by their delta_0 values -> the same checks fail
+    monkeypatch.setattr(d, "real_transforms", lambda nu, u: (1 / np.asarray(u), 1 / np.asarray(u) ** 2))
+    p, o = d.outliers([3.0], nu, variance=1.0)
+    assert abs(pos - p[0]) > tol_pos and abs(ov - o[0]) > tol_ov
+
+
+def test_no_outlier_below_threshold():
+    bulk = d.bulk_points(laws.PointMasses([0.0]), 499)
+    r = d.measure_outliers([0.8], bulk, variance=1.0, rng=11, vectors=False)
+    assert r["positions"][0] < 2.0 + 0.1
+
+
+def test_growing_outliers_and_slope():
+    sep = d.growing_outliers(400, alpha=0.5, arrangement="separated", rng=2)
+    assert sep["k"] == 20 and sep["mean_error"] < 0.15
+    coin = d.growing_outliers(400, alpha=0.5, arrangement="coincident", rng=2)
+    pred = d.cluster_sd_prediction(3.0, 20, 400, laws.Uniform(-1, 1), variance=1.0)
+    assert 0.6 < coin["cluster_sd"] / pred < 1.4
+    x = np.array([100, 200, 400, 800] * 2, float)
+    fit = d.fit_loglog_slope(x, 3 * x**-0.5 * np.exp(np.r_[0.01, -0.01, 0.02, 0.0, -0.01, 0.01, -0.02, 0.0]))
+    assert fit["low"] < -0.5 < fit["high"] and abs(fit["slope"] + 0.5) < 0.03
+
+
+def test_real_transforms_agree_with_law_stieltjes_and_subordination():
+    pytest.importorskip("rmtlib.free")
+    nu = laws.Uniform(-2.5, 2.5)
+    th = np.array([3.0, 4.0, -6.0])
+    g, _ = d.real_transforms(nu, th)
+    np.testing.assert_allclose(g, np.real(nu.stieltjes(th + 0j)), rtol=1e-12)
+    # subordination: G_mu(H(theta)) = G_nu(theta) at the outlier location
+    pos, _ = d.outliers(th, nu, variance=1.0)
+    mu = d.deformed_wigner_law(nu, variance=1.0)
+    np.testing.assert_allclose(np.real(mu.stieltjes(pos + 0j)), g, rtol=1e-8)
+
+
+def test_growing_sweep_and_outlier_statistics():
+    g = d.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=3, arrangements=("coincident",))
+    r = g[("coincident", 0.5)]
+    assert r["n"].tolist() == [100, 200, 400] and r["k"].tolist() == [10, 14, 20]
+    assert abs(r["predicted_slope"] + 0.25) < 0.05 and abs(r["fit"]["slope"] - r["predicted_slope"]) < 0.2
+    res = d.outlier_sweep([3.0, 5.0], laws.Uniform(-1, 1), 300, draws=2, rng=4)
+    st = d.outlier_statistics(res)
+    assert st["z_max"] >= st["z_focus"] and st["ov_err_focus"] < 0.1
+    with pytest.raises(ValueError, match="safety"):
+        d.calibrate({}, [1], safety=2.0)

@@ -1,0 +1,312 @@
+"""The built site in headless Chromium: pages load, math is typeset, images exist, glue is resolved,
+and no request leaves localhost.
+
+The site comes from a session fixture: with ``RMTLIB_SITE_BUILT=1`` (``make site-check``, used by
+``.ci/run`` after ``make book``) it must already be in ``_build/html``; otherwise the fixture builds it
+the way ``make book`` does, reusing the notebooks that ``tests/test_notebooks.py`` executed with the
+quick profile. Locally a missing Chromium skips these tests; in CI (``CI=true``) it fails them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html.parser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rmtlib import execution
+from rmtlib.bookpages import write_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "site-check"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PREBUILT = os.environ.get("RMTLIB_SITE_BUILT") == "1"
+CHROMIUM = os.environ.get("RMTLIB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+         "--disable-default-apps", "--disable-extensions", "--mute-audio",
+         "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+pytestmark = pytest.mark.site
+
+
+def _unavailable(message):
+    if IN_CI or PREBUILT:
+        pytest.fail(message + " (required in CI)", pytrace=False)
+    pytest.skip(message)
+
+
+def build_site():
+    """Execute missing or stale notebooks (quick), write the generated pages, run jupyter-book."""
+    for nb in execution.notebooks():
+        try:
+            execution.execute_for_book(nb, "quick", progress=False)
+        except execution.NotebookError as exc:
+            pytest.fail(f"cannot build the site: {exc}", pytrace=False)
+    write_pages()
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    toc = os.environ.get("RMTLIB_TOC") or "_toc.yml"  # `make test TOC=...` builds another toc
+    proc = subprocess.run([str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going", "--toc", toc],
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.fail("jupyter-book build failed:\n" + (proc.stdout + proc.stderr)[-6000:], pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def site():
+    if not PREBUILT:
+        build_site()
+    if not (SITE / "index.html").is_file():
+        _unavailable(f"no built site at {SITE}")
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable("Chromium is not installed (apt-get install chromium)")
+    return CHROMIUM
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    missing: list = []
+
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        self.missing.append((code, self.path))
+        super().send_error(code, message, explain)
+
+
+@contextlib.contextmanager
+def serve(directory):
+    """Serve a directory on a free localhost port; yield (base URL, list of failed requests)."""
+    handler = type("Handler", (_Handler,), {"missing": []})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler.missing
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    with serve(site) as served:
+        yield served
+
+
+def pages(site):
+    skip = {"_static", "_sources", "_images", "_sphinx_design_static"}
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                  if not skip & set(p.relative_to(site).parts))
+
+
+def _load_netlog(path: Path) -> dict:
+    text = path.read_text(errors="replace").rstrip()
+    for suffix in ("", "]}", "}]}", "{}]}"):
+        try:
+            return json.loads(text.rstrip(",") + suffix)
+        except json.JSONDecodeError:
+            continue
+    raise AssertionError(f"unreadable net log {path}")
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlsplit(url).hostname or ""
+
+
+def requests_in(netlog: dict) -> list[tuple[str, str]]:
+    """Every URL request of a Chromium net log as (url, initiator)."""
+    by_source = {}
+    for event in netlog.get("events", []):
+        params = event.get("params") or {}
+        source = event.get("source", {}).get("id")
+        if "url" in params or "initiator" in params:
+            entry = by_source.setdefault(source, {"url": "", "initiator": ""})
+            if isinstance(params.get("url"), str) and "://" in params["url"] and not entry["url"]:
+                entry["url"] = params["url"]
+            if isinstance(params.get("initiator"), str):
+                entry["initiator"] = params["initiator"]
+    return [(e["url"], e["initiator"]) for e in by_source.values()
+            if urllib.parse.urlsplit(e["url"]).scheme in ("http", "https", "ws", "wss")]
+
+
+def site_requests(netlog: dict, origin: str) -> tuple[set, set]:
+    """Split remote hosts into (requested by the page, requested by the browser itself).
+
+    A request belongs to the page when its URL is local or its initiator is the local origin (every
+    subresource, script fetch, redirect or frame the page asks for); Chromium's own background
+    requests (clock, account and update services) have no origin as initiator.
+    """
+    page, browser = set(), set()
+    for url, initiator in requests_in(netlog):
+        host = _host(url)
+        if host in LOCAL_HOSTS:
+            continue
+        (page if initiator.startswith(origin) else browser).add(host)
+    return page, browser
+
+
+def visit(chromium, url, workdir: Path, *, screenshot=None):
+    """Load one page in headless Chromium; return (DOM text, remote hosts the page requested).
+
+    Everything but loopback goes to a closed proxy port, so no request can leave the machine even
+    if one is made; the net log records every attempt.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    netlog = workdir / "netlog.json"
+    cmd = [chromium, *FLAGS, f"--user-data-dir={workdir / 'profile'}", f"--log-net-log={netlog}",
+           "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=20000", "--window-size=1200,1600"]
+    cmd += [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
+    proc = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, f"chromium failed on {url}: {proc.stderr[-2000:]}"
+    origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(url))
+    page, _browser = site_requests(_load_netlog(netlog), origin)
+    return proc.stdout, page
+
+
+@pytest.fixture(scope="session")
+def rendered(site, chromium, server, tmp_path_factory):
+    """Every page of the site, loaded once: {page: (static html, DOM, hosts)}."""
+    base, _ = server
+    tmp = tmp_path_factory.mktemp("chromium")
+    names = pages(site)
+
+    def one(item):
+        index, name = item
+        dom, hosts = visit(chromium, f"{base}/{name}", tmp / f"page{index}")
+        return name, ((site / name).read_text(), dom, hosts)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(one, enumerate(names)))
+
+
+def test_every_page_loads(rendered, server):
+    _, missing = server
+    assert "index.html" in rendered and len(rendered) >= 5
+    for name, (_, dom, _) in rendered.items():
+        assert "</html>" in dom and "<title>" in dom, f"{name} did not load"
+    missing = [m for m in missing if m[1] != "/favicon.ico"]  # asked for by the browser itself
+    assert not missing, f"requests for missing files: {missing}"
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.math, self.scripts = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        if "math" in classes and tag in ("span", "div"):
+            self.math += 1
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+
+
+def _parse(text):
+    parser = _Tags()
+    parser.feed(text)
+    return parser
+
+
+def test_math_is_typeset_by_local_mathjax(rendered, site):
+    typeset = 0
+    for name, (static, dom, _) in rendered.items():
+        tags = _parse(static)
+        mathjax = [s for s in tags.scripts if "mathjax" in s.lower()]
+        if tags.math:
+            assert mathjax and all(not s.startswith(("http:", "https:", "//")) for s in mathjax), \
+                f"{name}: MathJax must be served from the site, got {mathjax}"
+            containers = dom.count("<mjx-container")
+            assert containers >= tags.math, f"{name}: {tags.math} math elements but {containers} typeset"
+            assert "<mjx-merror" not in dom, f"{name}: MathJax reported a TeX error"
+            typeset += 1
+    assert typeset >= 2, "expected math on the intro and on the chapters"
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_every_image_exists(rendered, site):
+    count = 0
+    for name, (static, _, _) in rendered.items():
+        for src in _parse(static).images:
+            if src.startswith("data:"):
+                continue
+            assert not src.startswith(("http:", "https:", "//")), f"{name}: remote image {src}"
+            target = (site / name).parent / urllib.parse.unquote(src.split("#")[0].split("?")[0])
+            assert target.resolve().is_file(), f"{name}: image {src} does not exist"
+            count += 1
+    chapters = [n for n in rendered if n.startswith("book/results/")]
+    assert not chapters or count >= len(chapters), "every chapter has at least one figure"
+
+
+TEXT_ROLE = re.compile(r"\{glue:text\}`")
+INLINE_ROLE = re.compile(r"\{glue:?\}`")
+
+
+def test_glued_numbers_are_present(rendered):
+    chapters = [n for n in rendered if n.startswith("book/results/")]
+    assert chapters, "no chapter page in the site"
+    for name in chapters:
+        static = rendered[name][0]
+        executed = execution.RESULTS_DIR / f"{Path(name).stem}.ipynb"  # what the page was built from
+        nb = nbformat.read(executed, as_version=4)
+        prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown"
+                          and "remove-cell" not in c.metadata.get("tags", []))
+        pasted = re.findall(r'<span class="pasted-text">([^<]*)</span>', static)
+        roles = len(TEXT_ROLE.findall(prose))
+        assert len(pasted) >= roles, f"{name}: {roles} glue:text roles but {len(pasted)} pasted values"
+        assert all(p.strip() for p in pasted), f"{name}: empty glued value"
+        inline = len(INLINE_ROLE.findall(prose))
+        assert static.count('class="pasted-inline') >= inline, f"{name}: unresolved glue roles"
+        assert "{glue" not in static, f"{name}: unresolved glue role"
+
+
+def test_no_request_leaves_localhost(rendered):
+    for name, (static, _, hosts) in rendered.items():
+        assert not hosts, f"{name}: the page requested {sorted(hosts)}"
+        for url in re.findall(r'(?:src|href)="((?:https?:)?//[^"]+)"', static):
+            assert "cdn" not in url.lower() and not url.endswith(".js"), f"{name}: remote asset {url}"
+
+
+def test_screenshot_of_a_chapter(site, chromium, server, tmp_path):
+    base, _ = server
+    chapters = sorted(n for n in pages(site) if n.startswith("book/results/"))
+    page = "book/results/toolkit.html" if "book/results/toolkit.html" in chapters else "index.html"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / (Path(page).stem + ".png")
+    _, hosts = visit(chromium, f"{base}/{page}", tmp_path / "shot", screenshot=shot)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    assert not hosts
+
+
+def test_the_request_check_catches_a_remote_asset(chromium, tmp_path):
+    """Mutation test of the check above: a page that loads a CDN script and image is caught."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "page.html").write_text(
+        '<html><head><title>t</title><script src="https://cdn.example.com/lib.js"></script></head>'
+        '<body><img src="http://images.example.org/x.png"></body></html>')
+    with serve(tmp_path / "site") as (base, _):
+        _, hosts = visit(chromium, f"{base}/page.html", tmp_path / "visit")
+    assert hosts == {"cdn.example.com", "images.example.org"}
