@@ -26,7 +26,9 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import integrate, linalg, optimize, stats
+from scipy import integrate, linalg, optimize
+
+from rmtlib.slopes import fit_loglog_slope
 
 __all__ = [
     "BULK_CASES",
@@ -39,7 +41,6 @@ __all__ = [
     "calibration_statistics",
     "cluster_sd_prediction",
     "deformed_wigner_law",
-    "fit_loglog_slope",
     "growing_outliers",
     "growing_sweep",
     "measure_outliers",
@@ -517,30 +518,6 @@ def growing_outliers(n, *, alpha, arrangement, variance=1.0, bulk_half_width=1.0
             "cluster_width": float(top.max() - top.min()),
             "spacing": float((hi - lo) / (k - 1)) if arrangement == "separated" and k > 1 else 0.0}
 
-
-def fit_loglog_slope(x, y, *, level=0.95):
-    """Least-squares slope of ``log y`` against ``log x`` with a t confidence interval.
-
-    Parameters
-    ----------
-    x, y : array_like
-        Positive data (repeated ``x`` allowed: one point per draw).
-    level : float
-        Confidence level of the interval.
-
-    Returns
-    -------
-    dict
-        ``slope``, ``intercept``, ``low``, ``high``, ``stderr``.
-    """
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    if lx.size < 3 or np.ptp(lx) == 0:
-        raise ValueError("need at least 3 points and two distinct x values")
-    res = stats.linregress(lx, ly)
-    t = stats.t.ppf(0.5 + level / 2, lx.size - 2)
-    return {"slope": float(res.slope), "intercept": float(res.intercept),
-            "low": float(res.slope - t * res.stderr), "high": float(res.slope + t * res.stderr),
-            "stderr": float(res.stderr)}
 
 
 # ----------------------------------------------------------------------------- chapter experiments

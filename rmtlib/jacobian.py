@@ -31,7 +31,7 @@ import numpy as np
 import scipy.linalg
 from scipy import optimize
 
-from . import _validate
+from . import _gauss, _validate
 from ._jacobian_solver import JacobianLaw, _Chain
 
 __all__ = [
@@ -53,7 +53,6 @@ __all__ = [
 _GL_ORDER = 16
 _PANELS = 30
 _GAMMA_MAX = 10.0
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,11 +84,7 @@ def _gauss_nodes(q, kinks):
     edges = [np.linspace(-_GAMMA_MAX, _GAMMA_MAX, _PANELS + 1)]
     extra = [k / sq for k in kinks] + [s * a / sq for a in (0.5, 1.0, 2.0, 4.0) for s in (-1, 1)]
     edges.append(np.array([e for e in extra if abs(e) < _GAMMA_MAX]))
-    edges = np.unique(np.concatenate(edges))
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    half = 0.5 * (edges[1:] - edges[:-1])
-    g = (mid[:, None] + half[:, None] * _GL_X[None, :]).ravel()
-    w = (half[:, None] * _GL_W[None, :]).ravel() * np.exp(-0.5 * g * g) / math.sqrt(2.0 * math.pi)
+    g, w = _gauss.panel_nodes(np.unique(np.concatenate(edges)), _GL_ORDER)
     return sq * g, w
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _validate, entries, spectra
 from .jacobian import jacobian_law, sample_jacobian_spectrum
+from .slopes import fit_loglog_slope
 
 __all__ = [
     "Calibration",
@@ -202,16 +203,11 @@ def fit_slope(ns, values):
         ``slope``, ``low``, ``high`` (slope -+ t_{0.975, N-2} standard errors of ordinary least
         squares on the N samples, whose scatter at each size is the Monte Carlo error), ``intercept``.
     """
-    from scipy import stats
-
-    x = np.log(np.asarray(ns, dtype=float))
-    y = np.log(np.asarray(values, dtype=float))
-    if x.size != y.size or np.unique(x).size < 2 or x.size < 3:
+    ns, values = np.asarray(ns, dtype=float), np.asarray(values, dtype=float)
+    if ns.size != values.size or np.unique(ns).size < 2 or ns.size < 3:
         raise ValueError("fit_slope needs one value per sample, at least 3 samples and 2 distinct sizes")
-    res = stats.linregress(x, y)
-    t = float(stats.t.ppf(0.975, x.size - 2))
-    return {"slope": float(res.slope), "low": float(res.slope - t * res.stderr),
-            "high": float(res.slope + t * res.stderr), "intercept": float(res.intercept)}
+    fit = fit_loglog_slope(ns, values, level=0.95)
+    return {key: fit[key] for key in ("slope", "low", "high", "intercept")}
 
 
 def fit_sweep_slope(results, label, field="ks"):

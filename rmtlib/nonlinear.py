@@ -23,7 +23,7 @@ import itertools
 
 import numpy as np
 
-from rmtlib import _validate, activations, entries, quartic
+from rmtlib import _gauss, _validate, activations, entries, quartic
 from rmtlib.laws import MarchenkoPastur, SpectralLaw
 
 _QUAD_HALF_WIDTH = 14.0  # Gaussian weight beyond 14 standard deviations is below 1e-43
@@ -43,13 +43,7 @@ def _gauss_nodes(breaks):
     for lo, hi in itertools.pairwise(pts):
         k = max(1, int(np.ceil((hi - lo) / _QUAD_PIECE)))
         edges.extend(np.linspace(lo, hi, k + 1)[1:])
-    edges = np.asarray(edges)
-    t, w = np.polynomial.legendre.leggauss(_QUAD_NODES)
-    half = 0.5 * np.diff(edges)[:, None]
-    mid = 0.5 * (edges[1:] + edges[:-1])[:, None]
-    x = (mid + half * t).ravel()
-    wx = (half * w).ravel() * np.exp(-0.5 * x**2) / np.sqrt(2.0 * np.pi)
-    return x, wx
+    return _gauss.panel_nodes(edges, _QUAD_NODES)
 
 
 def _resolve(activation, kinks):

@@ -13,7 +13,7 @@ Gaussian tail is below 1e-17) gives the moments and the discrete measure that
 import numpy as np
 from scipy import special
 
-from rmtlib import _kernels, _validate
+from rmtlib import _gauss, _kernels, _validate
 from rmtlib.laws import SpectralLaw
 
 _GRID_PER_SEGMENT = 4096
@@ -59,7 +59,6 @@ class GaussianPushforward(SpectralLaw):
         self.kinks = tuple(kinks)
         inner = [k for k in kinks if -self.z_max < k < self.z_max]
         bounds = [-np.inf] + inner + [np.inf]
-        gl_x, gl_w = np.polynomial.legendre.leggauss(nodes_per_panel)
         atom_values, atom_masses, nodes, weights, grids = [], [], [], [], []
         for left, right in zip(bounds[:-1], bounds[1:]):
             lo, hi = max(left, -self.z_max), min(right, self.z_max)
@@ -73,11 +72,7 @@ class GaussianPushforward(SpectralLaw):
                 atom_masses.append(float(_phi_cdf(right) - _phi_cdf(left)))
                 continue
             n_panels = max(1, int(np.ceil((hi - lo) / panel_width)))
-            edges = np.linspace(lo, hi, n_panels + 1)
-            half = 0.5 * np.diff(edges)
-            mid = 0.5 * (edges[1:] + edges[:-1])
-            z = (mid[:, None] + half[:, None] * gl_x[None, :]).ravel()
-            w = (half[:, None] * gl_w[None, :]).ravel() * np.exp(-0.5 * z**2) / np.sqrt(2.0 * np.pi)
+            z, w = _gauss.panel_nodes(np.linspace(lo, hi, n_panels + 1), nodes_per_panel)
             nodes.append(z)
             weights.append(w)
             grids.append(np.linspace(lo, hi, _GRID_PER_SEGMENT + 1))
