@@ -658,7 +658,7 @@ def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coinci
     dict
         Keyed by ``(arrangement, alpha)``: ``n``, ``k``, ``error`` (separated: mean error;
         coincident: cluster sd), ``prediction`` (coincident: :func:`cluster_sd_prediction`),
-        ``fit`` (:func:`fit_loglog_slope` of ``error``), ``predicted_slope`` (separated:
+        ``fit`` (:func:`rmtlib.slopes.fit_loglog_slope` of ``error``), ``predicted_slope`` (separated:
         ``max(-1/2, alpha - 1)``; coincident: fitted slope of ``prediction``).
     """
     from rmtlib import laws
