@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-from rmtlib import _validate
+from rmtlib._numerics import validate as _validate
 
 #: Names of the entry laws accepted by `sample` and `fourth_moment`.
 NAMES = ("gaussian", "rademacher", "uniform", "student_t", "sparse", "pareto_symmetric")
@@ -56,6 +56,31 @@ def _check(name, params):
     if name == "pareto_symmetric":
         return {"alpha": _validate.positive("alpha", params["alpha"])}
     return {}
+
+
+def resolve(spec, *, name="entries"):
+    """Split an entry-law spec into ``(law name, parameters)``, validating both.
+
+    Parameters
+    ----------
+    spec : str or (str, dict)
+        A name of :data:`NAMES`, or a pair ``(name, {parameter: value})``.
+    name : str
+        The caller's parameter name, used in error messages.
+
+    Returns
+    -------
+    (str, dict)
+    """
+    if isinstance(spec, str):
+        law, params = spec, {}
+    elif isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], dict):
+        law, params = spec
+    else:
+        raise ValueError(f"{name} must be a law name of rmtlib.entries or a pair (name, {{parameters}}), "
+                         f"got {spec!r}")
+    _check(law, params)
+    return law, dict(params)
 
 
 def _shape(shape):

@@ -23,8 +23,8 @@ from functools import cached_property
 
 import numpy as np
 
-from rmtlib import _kernels, _series
-from rmtlib._quadrature import adaptive_table
+from rmtlib._numerics import subordination as _kernels, series as _series
+from rmtlib._numerics.quadrature import adaptive_table
 from rmtlib.laws import PointMasses, SpectralLaw
 
 GRID_POINTS = 2049

@@ -10,161 +10,13 @@ Convention: G(z) = integral of dmu(t) / (z - t), so G(z) ~ 1/z at infinity and
 Im G(z) < 0 on the upper half-plane; the density is -Im G(x + i0) / pi.
 """
 
-from functools import cached_property
 
 import numpy as np
 from scipy import special
 
-from rmtlib import _kernels, _validate
-from rmtlib._quadrature import adaptive_table
-
-
-class SpectralLaw:
-    """A probability measure on the real line: atoms plus an absolutely continuous part.
-
-    Subclasses implement ``_stieltjes(z)`` (vectorized over complex z) and
-    ``_support()`` (intervals of the absolutely continuous part), and may
-    implement ``_density(x)``, ``_atoms()``, ``_moment(k)`` and
-    ``_kernel_spec()`` (the numba representation used by `rmtlib.free`).
-    """
-
-    # ----------------------------------------------------------------- hooks
-    def _stieltjes(self, z):
-        raise NotImplementedError(f"{type(self).__name__} does not implement _stieltjes")
-
-    def _density(self, x):
-        return -np.imag(self._stieltjes(x.astype(complex) + 0j)) / np.pi
-
-    def _atoms(self):
-        return ()
-
-    def _support(self):
-        return []
-
-    def _moment(self, k):
-        return None
-
-    def _continuous_cumulative(self, x):
-        """Integral of the density from -inf to x (not normalised), from quadrature tables.
-
-        Integrated top-down, F_ac(x) = (1 - atom masses) - integral from x to the top edge, so that a
-        singular lower edge (hard edges at 0 of free products) costs accuracy only next to it.
-        """
-        x = np.asarray(x, dtype=float)
-        above = sum(table.mass - table.cumulative(x) for table in self._tables)
-        return np.clip(self.continuous_mass - above, 0.0, self.continuous_mass)
-
-    def _kernel_spec(self):
-        """Return (kind, p0, p1, locations, weights) for the numba kernels, or None."""
-        return None
-
-    # --------------------------------------------------------------- derived
-    def stieltjes(self, z):
-        """Cauchy-Stieltjes transform G(z) = integral of dmu(t) / (z - t).
-
-        Parameters
-        ----------
-        z : array_like of complex
-            Points off the support (on the support, the limit from above is returned).
-
-        Returns
-        -------
-        numpy.ndarray of complex
-        """
-        z = np.asarray(z, dtype=complex)
-        return np.asarray(self._stieltjes(z), dtype=complex)
-
-    def density(self, x):
-        """Density of the absolutely continuous part, -Im G(x + i0) / pi (atoms excluded).
-
-        Parameters
-        ----------
-        x : array_like of float
-
-        Returns
-        -------
-        numpy.ndarray of float
-        """
-        x = np.asarray(x, dtype=float)
-        values = np.asarray(self._density(np.atleast_1d(x)), dtype=float).reshape(np.shape(x))
-        return np.where(values > 0.0, values, 0.0)
-
-    @cached_property
-    def atoms(self):
-        """Atoms as a tuple of (location, mass), sorted by location."""
-        return tuple(sorted((float(a), float(m)) for a, m in self._atoms() if m > 0.0))
-
-    def atom_mass(self, at=0.0, *, tol=0.0):
-        """Total mass of the atoms within `tol` of `at`."""
-        at = _validate.real("at", at)
-        return float(sum(m for a, m in self.atoms if abs(a - at) <= tol))
-
-    @cached_property
-    def support(self):
-        """Support of the absolutely continuous part, as a list of (low, high) intervals."""
-        return [(float(a), float(b)) for a, b in self._support()]
-
-    @property
-    def edges(self):
-        """Sorted array of the endpoints of the support intervals."""
-        return np.array(sorted(e for interval in self.support for e in interval))
-
-    @property
-    def continuous_mass(self):
-        """Mass of the absolutely continuous part: 1 minus the atom masses."""
-        return max(0.0, 1.0 - sum(m for _, m in self.atoms))
-
-    @cached_property
-    def _tables(self):
-        return [adaptive_table(a, b, self.density) for a, b in self.support]
-
-    def cdf(self, x):
-        """Cumulative distribution function mu((-inf, x]), atoms included (right-continuous)."""
-        x = np.asarray(x, dtype=float)
-        out = np.asarray(self._continuous_cumulative(x), dtype=float) * np.ones_like(x)
-        for a, m in self.atoms:
-            out = out + m * (x >= a)
-        return np.clip(out, 0.0, 1.0)
-
-    def continuous_cdf(self, x):
-        """CDF of the absolutely continuous part renormalised to mass 1 (for the split KS distance)."""
-        mass = self.continuous_mass
-        if mass <= 0.0:
-            raise ValueError(f"{self!r} has no absolutely continuous part")
-        x = np.asarray(x, dtype=float)
-        return np.clip(np.asarray(self._continuous_cumulative(x), dtype=float) / mass, 0.0, 1.0)
-
-    def moment(self, k):
-        """The k-th moment, integral of t^k dmu(t) (exact where a closed form exists, else quadrature)."""
-        k = _validate.integer("k", k, low=0)
-        exact = self._moment(k)
-        if exact is not None:
-            return float(exact)
-        atoms = sum(m * a**k for a, m in self.atoms)
-        return float(atoms + sum(table.integrate(lambda t: t**k) for table in self._tables))
-
-    @property
-    def mean(self):
-        """First moment."""
-        return self.moment(1)
-
-    @property
-    def var(self):
-        """Variance."""
-        return self.moment(2) - self.moment(1) ** 2
-
-    def discretize(self):
-        """Return (locations, masses): the atoms plus a quadrature discretization of the continuous part."""
-        locs = [np.array([a for a, _ in self.atoms])]
-        masses = [np.array([m for _, m in self.atoms])]
-        for table in self._tables:
-            t, w = table.discretize()
-            locs.append(t)
-            masses.append(w)
-        return np.concatenate(locs), np.concatenate(masses)
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
+from rmtlib._numerics import subordination as _kernels, validate as _validate
+from rmtlib.pushforward import GaussianPushforward
+from rmtlib.spectral_law import SpectralLaw
 
 
 def _roots_product(z, lo, hi):
@@ -381,8 +233,6 @@ class Empirical(PointMasses):
     def __repr__(self):
         return f"Empirical(n={self.n})"
 
-
-from rmtlib.pushforward import GaussianPushforward  # noqa: E402  (defined on top of SpectralLaw)
 
 __all__ = [
     "SpectralLaw",

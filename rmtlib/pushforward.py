@@ -13,8 +13,8 @@ Gaussian tail is below 1e-17) gives the moments and the discrete measure that
 import numpy as np
 from scipy import special
 
-from rmtlib import _gauss, _kernels, _validate
-from rmtlib.laws import SpectralLaw
+from rmtlib._numerics import gauss as _gauss, subordination as _kernels, validate as _validate
+from rmtlib.spectral_law import SpectralLaw
 
 _GRID_PER_SEGMENT = 4096
 

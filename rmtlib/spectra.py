@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rmtlib import _validate
+from rmtlib._numerics import validate as _validate
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rmtlib import bookpages, checks
+from rmtlib.compendium import bookpages, checks
 
 
 def test_reproduction_page_lists_every_check_and_missing_notebooks(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import make_notebook
-from rmtlib import checks, execution
+from rmtlib.compendium import checks, execution
 
 
 def test_ops_and_verdicts(capsys):

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from conftest import TINY_BODY, make_notebook
-from rmtlib import cli, execution
+from rmtlib.compendium import cli, execution
 
 
 def run_cli(tiny, *argv):

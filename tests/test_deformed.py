@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from rmtlib import deformed as d
+from rmtlib.models import deformed as d
+from rmtlib.experiments import deformed as xd
+from rmtlib.experiments.slopes import fit_loglog_slope
 from rmtlib import laws
 
 
@@ -147,9 +149,9 @@ def test_validation():
     with pytest.raises(ValueError, match="variance"):
         d.outliers([3.0], laws.Uniform(-1, 1), variance=-1.0)
     with pytest.raises(ValueError, match="alpha"):
-        d.growing_outliers(100, alpha=1.5, arrangement="separated", rng=0)
+        xd.growing_outliers(100, alpha=1.5, arrangement="separated", rng=0)
     with pytest.raises(ValueError, match="arrangement"):
-        d.growing_outliers(100, alpha=0.5, arrangement="mixed", rng=0)
+        xd.growing_outliers(100, alpha=0.5, arrangement="mixed", rng=0)
 
 
 # ------------------------------------------------------------------ Monte Carlo
@@ -182,13 +184,13 @@ def test_no_outlier_below_threshold():
 
 
 def test_growing_outliers_and_slope():
-    sep = d.growing_outliers(400, alpha=0.5, arrangement="separated", rng=2)
+    sep = xd.growing_outliers(400, alpha=0.5, arrangement="separated", rng=2)
     assert sep["k"] == 20 and sep["mean_error"] < 0.15
-    coin = d.growing_outliers(400, alpha=0.5, arrangement="coincident", rng=2)
+    coin = xd.growing_outliers(400, alpha=0.5, arrangement="coincident", rng=2)
     pred = d.cluster_sd_prediction(3.0, 20, 400, laws.Uniform(-1, 1), variance=1.0)
     assert 0.6 < coin["cluster_sd"] / pred < 1.4
     x = np.array([100, 200, 400, 800] * 2, float)
-    fit = d.fit_loglog_slope(x, 3 * x**-0.5 * np.exp(np.r_[0.01, -0.01, 0.02, 0.0, -0.01, 0.01, -0.02, 0.0]))
+    fit = fit_loglog_slope(x, 3 * x**-0.5 * np.exp(np.r_[0.01, -0.01, 0.02, 0.0, -0.01, 0.01, -0.02, 0.0]))
     assert fit["low"] < -0.5 < fit["high"] and abs(fit["slope"] + 0.5) < 0.03
 
 
@@ -205,12 +207,12 @@ def test_real_transforms_agree_with_law_stieltjes_and_subordination():
 
 
 def test_growing_sweep_and_outlier_statistics():
-    g = d.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=3, arrangements=("coincident",))
+    g = xd.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=3, arrangements=("coincident",))
     r = g[("coincident", 0.5)]
     assert r["n"].tolist() == [100, 200, 400] and r["k"].tolist() == [10, 14, 20]
     assert abs(r["predicted_slope"] + 0.25) < 0.05 and abs(r["fit"]["slope"] - r["predicted_slope"]) < 0.2
-    res = d.outlier_sweep([3.0, 5.0], laws.Uniform(-1, 1), 300, draws=2, rng=4)
-    st = d.outlier_statistics(res)
+    res = xd.outlier_sweep([3.0, 5.0], laws.Uniform(-1, 1), 300, draws=2, rng=4)
+    st = xd.outlier_statistics(res)
     assert st["z_max"] >= st["z_focus"] and st["ov_err_focus"] < 0.1
     with pytest.raises(ValueError, match="safety"):
-        d.calibrate({}, [1], safety=2.0)
+        xd.calibrate({}, [1], safety=2.0)

@@ -8,7 +8,7 @@ import time
 import nbformat
 import pytest
 
-from rmtlib import execution
+from rmtlib.compendium import execution
 
 
 @pytest.mark.notebook

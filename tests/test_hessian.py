@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
-from rmtlib import hessian as hs
+from rmtlib.models import networks as hs
+from rmtlib.experiments import digits
 
 SHAPE = hs.Shape(64, 12, 10)   # h >= C: needed for the generic rank n(C-1)
 
 
 @pytest.fixture(scope="module")
 def problem():
-    x, y = hs.load_digits_data(40, rng=0)
+    x, y = digits.load_digits_data(40, rng=0)
     theta = hs.init_params(SHAPE, rng=1) + 0.2 * np.random.default_rng(2).standard_normal(SHAPE.n_params)
     return x, y, theta
 
@@ -57,7 +58,7 @@ def test_mutated_hessian_fails_finite_difference_check(problem):
 
 
 def test_training_reduces_loss():
-    x, y = hs.load_digits_data(60, rng=0)
+    x, y = digits.load_digits_data(60, rng=0)
     out = hs.train(x, y, SHAPE, steps=200, rng=0)
     assert out["loss"] < 0.5 * out["history"][0] and out["accuracy"] > 0.9
     assert hs.ggn_rank_bound(100, 10, 1210) == pytest.approx(1 - 900 / 1210)
@@ -66,7 +67,8 @@ def test_training_reduces_loss():
 def test_ks_full_and_min_ks_fit_recover_a_known_law():
     import scipy.stats
 
-    from rmtlib import fitting, percolation, products_mc
+    from rmtlib.experiments import fitting, products as products_mc
+    from rmtlib.models import percolation
 
     rng = np.random.default_rng(5)
     sample = np.sort(rng.standard_normal(400))

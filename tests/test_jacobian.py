@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from scipy.special import comb
 
-from rmtlib import jacobian as J
+from rmtlib.models import jacobian as J
+from rmtlib.models import mean_field
+from rmtlib.compendium.checks import load_calibration
 from rmtlib import spectra
 from rmtlib.laws import MarchenkoPastur
 
@@ -38,9 +40,9 @@ def test_fixed_point_reference_values():
     assert J.fixed_point("tanh", sigma_w=1.5, sigma_b=0.2) == pytest.approx(0.8708988958, abs=1e-9)
     assert J.fixed_point("tanh", sigma_w=2.5, sigma_b=0.3) == pytest.approx(4.0791238753, abs=1e-9)
     assert J.fixed_point("tanh", sigma_w=0.8, sigma_b=0.1) == pytest.approx(0.0256020903, abs=1e-9)
-    assert J.chi("tanh", sigma_w=1.5, sigma_b=0.2) == pytest.approx(1.1009414097, abs=1e-9)
-    assert J.critical_sigma_w("tanh", sigma_b=0.05) == pytest.approx(1.1225390048, abs=1e-9)
-    assert J.critical_sigma_w("tanh", sigma_b=0.3) == pytest.approx(1.3955839752, abs=1e-9)
+    assert mean_field.chi("tanh", sigma_w=1.5, sigma_b=0.2) == pytest.approx(1.1009414097, abs=1e-9)
+    assert mean_field.critical_sigma_w("tanh", sigma_b=0.05) == pytest.approx(1.1225390048, abs=1e-9)
+    assert mean_field.critical_sigma_w("tanh", sigma_b=0.3) == pytest.approx(1.3955839752, abs=1e-9)
 
 
 def test_fixed_point_hard_tanh_against_mpmath():
@@ -67,16 +69,16 @@ def test_fixed_point_special_cases():
 
 
 def test_q_recursion_off_the_fixed_point():
-    q = J.q_recursion("tanh", depth=3, sigma_w=1.5, sigma_b=0.2, q0=4.0)
+    q = mean_field.q_recursion("tanh", depth=3, sigma_w=1.5, sigma_b=0.2, q0=4.0)
     np.testing.assert_allclose(q, [9.04, 1.7177934, 1.1488430], atol=5e-8)
     law = J.jacobian_law("tanh", depth=3, sigma_w=1.5, sigma_b=0.2, q0=4.0)
     np.testing.assert_allclose(law.q, q, rtol=1e-14)
 
 
 def test_derivative_nodes_discrete_laws_are_exact():
-    v, w = J.derivative_nodes("relu", 2.3)
+    v, w = mean_field.derivative_nodes("relu", 2.3)
     assert v.tolist() == [1.0] and w.sum() == pytest.approx(0.5, abs=1e-14)
-    v, w = J.derivative_nodes("hard_tanh", 0.5)
+    v, w = mean_field.derivative_nodes("hard_tanh", 0.5)
     assert v.tolist() == [1.0] and w.sum() == pytest.approx(math.erf(1.0), abs=1e-14)
 
 
@@ -275,13 +277,13 @@ def test_sampler_matches_theory_monte_carlo():
 # ---------------------------------------------------------------- mutation tests
 def test_mutation_of_q_recursion_is_detected(monkeypatch):
     """Perturbing the length map by 1e-6 breaks the off-fixed-point reference values."""
-    original = J.length_map
+    original = mean_field.length_map
 
     def mutated(activation, q, *, sigma_w, sigma_b):
         return original(activation, q, sigma_w=sigma_w, sigma_b=sigma_b) * (1 + 1e-6)
 
-    monkeypatch.setattr(J, "length_map", mutated)
-    q = J.q_recursion("tanh", depth=3, sigma_w=1.5, sigma_b=0.2, q0=4.0)
+    monkeypatch.setattr(mean_field, "length_map", mutated)
+    q = mean_field.q_recursion("tanh", depth=3, sigma_w=1.5, sigma_b=0.2, q0=4.0)
     assert np.max(np.abs(q - [9.04, 1.7177934, 1.1488430])) > 5e-8
 
 
@@ -312,7 +314,7 @@ def test_limit_moments_match_law():
 
 # ---------------------------------------------------------------- sweeps
 def test_parse_entries_and_fit_slope():
-    from rmtlib import jacobian_sweeps as S
+    from rmtlib.experiments import jacobian as S
 
     assert S.parse_entries("student_t:5", 100) == ("student_t", {"nu": 5.0}, False)
     assert S.parse_entries("sparse_per_row:5", 500) == ("sparse", {"p": 0.01}, False)
@@ -326,7 +328,7 @@ def test_parse_entries_and_fit_slope():
 
 
 def test_sweep_is_a_pure_function_of_the_seed():
-    from rmtlib import jacobian_sweeps as S
+    from rmtlib.experiments import jacobian as S
 
     base = {"activation": "tanh", "depth": 1, "sigma_w": 1.5, "sigma_b": 0.2}
     a = S.sweep(base, entries_list=["rademacher"], ns=[40], seeds=2, seed=5)
@@ -336,7 +338,7 @@ def test_sweep_is_a_pure_function_of_the_seed():
 
 
 def test_calibration_threshold_scales_like_inverse_sqrt_n():
-    from rmtlib import jacobian_sweeps as S
+    from rmtlib.experiments import jacobian as S
 
     cal = S.Calibration({"experiments": {"k": [{"n": 400, "values": [0.01, 0.02], "factor": 1.5}]}})
     assert cal.threshold("k", 400) == pytest.approx(0.03)
@@ -346,9 +348,9 @@ def test_calibration_threshold_scales_like_inverse_sqrt_n():
 
 
 def test_calibration_file_covers_the_chapter():
-    from rmtlib import jacobian_sweeps as S
+    from rmtlib.experiments import jacobian as S
 
-    cal = S.Calibration.load()
+    cal = S.Calibration(load_calibration("jacobian"))
     for key, spec in S.calibration_experiments().items():
         runs = {r["n"]: r for r in cal.doc["experiments"][key]}
         assert sorted(runs) == sorted(spec["ns"])

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from rmtlib import free, laws, spectra
-from rmtlib import nonlinear as nl
+from rmtlib.models import nonlinear as nl
+from rmtlib.models import layers
 
 TANH = (0.39429449039784, 0.36687916436241)  # spec section 4, 30-digit quadrature
 
@@ -60,7 +61,7 @@ def test_uncentred_refused_with_name_and_center_option():
 
 def test_alpha_family_normalised():
     for alpha, zeta in [(-1.0, 1.0), (0.0, 0.73347110346213), (0.5, 0.23416889211368), (1.0, 0.0)]:
-        assert nl.eta_zeta(nl.alpha_family(alpha)) == pytest.approx((1.0, zeta), abs=1e-11)
+        assert nl.eta_zeta(layers.alpha_family(alpha)) == pytest.approx((1.0, zeta), abs=1e-11)
 
 
 # ------------------------------------------------------------------ the law
@@ -168,9 +169,9 @@ def test_mutation_perturbed_zeta_fails_ks():
 
 
 def test_layers_zeta_zero_and_first_layer():
-    lay = nl.layer_laws(nl.alpha_family(1.0), phi=0.5, depth=2)
+    lay = layers.layer_laws(layers.alpha_family(1.0), phi=0.5, depth=2)
     assert all(isinstance(law, laws.MarchenkoPastur) and law.ratio == 0.5 for law in lay)
-    spectra_ = nl.sample_layers(nl.alpha_family(1.0), n=200, m=400, depth=2, rng=0)
+    spectra_ = layers.sample_layers(layers.alpha_family(1.0), n=200, m=400, depth=2, rng=0)
     assert len(spectra_) == 3
     assert spectra.ks_distance(spectra_[2], lay[2]).statistic < 0.04
 

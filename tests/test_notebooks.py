@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rmtlib import execution
-from rmtlib.checks import read_checks
+from rmtlib.compendium import execution
+from rmtlib.compendium.checks import read_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 import yaml
 
-from rmtlib import execution
+from rmtlib.compendium import execution
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -64,8 +64,8 @@ def test_every_direct_dependency_is_pinned():
 
 def test_console_script_and_package_data_are_declared():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert config["project"]["scripts"]["rmtlib"] == "rmtlib.cli:main"
-    assert "profiles/*.json" in config["tool"]["setuptools"]["package-data"]["rmtlib"]
+    assert config["project"]["scripts"]["rmtlib"] == "rmtlib.compendium.cli:main"
+    assert "profiles/*.json" in config["tool"]["setuptools"]["package-data"]["rmtlib.compendium"]
 
 
 def test_there_are_notebooks():
@@ -97,12 +97,12 @@ def test_notebook_structure(path):
 def test_notebook_has_quick_and_paper_profiles(path):
     nb = execution.Notebook.load(path)  # validates every profile against the parameter types
     assert {"quick", "paper"} <= set(nb.profiles), \
-        f"rmtlib/profiles/{path.stem}.json must define the profiles 'quick' and 'paper'"
+        f"rmtlib/compendium/profiles/{path.stem}.json must define the profiles 'quick' and 'paper'"
 
 
 def test_profiles_have_notebooks():
     stems = {p.stem for p in NOTEBOOKS}
-    orphans = [p.name for p in (ROOT / "rmtlib" / "profiles").glob("*.json") if p.stem not in stems]
+    orphans = [p.name for p in (ROOT / "rmtlib" / "compendium" / "profiles").glob("*.json") if p.stem not in stems]
     assert not orphans, f"profiles without a notebook: {orphans}"
 
 
@@ -158,5 +158,5 @@ def test_config_is_offline_and_strict():
 
 
 def test_calibration_files_are_valid_json():
-    for path in (ROOT / "tests" / "data").glob("*_calibration.json"):
+    for path in (ROOT / "rmtlib" / "compendium" / "data").glob("*_calibration.json"):
         json.loads(path.read_text())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from rmtlib import percolation
+from rmtlib.models import percolation
 
 
 def test_bauer_golinelli_values():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from rmtlib import free, laws, products, spectra
+from rmtlib import free, laws, spectra
+from rmtlib.models import products
 
 RATIOS = [(2.0, 0.5), (0.5, 1.5), (1.0, 1.0), (0.3, 1.7, 2.5), (1.1, 0.1, 3.0, 0.7)]
 

@@ -5,7 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from rmtlib import pruning as p
+from rmtlib.models import spiked as p
+from rmtlib.experiments import pruning as xp
+from rmtlib.models import networks as nets
 
 
 def test_rect_spike_values():
@@ -70,29 +72,29 @@ def test_rect_overlaps_mc():
 
 def test_mlp_gradients_finite_differences():
     rng = np.random.default_rng(0)
-    params = p.init_mlp((5, 7, 6, 3), rng=rng)
+    params = nets.init_mlp((5, 7, 6, 3), rng=rng)
     x, y = rng.standard_normal((4, 5)), np.array([0, 2, 1, 2])
-    _, grads = p.mlp_loss_grads(params, x, y)
+    _, grads = nets.mlp_loss_grads(params, x, y)
     eps = 1e-6
     for layer in range(3):
         for arr, g in zip(params[layer], grads[layer]):
             idx = tuple(rng.integers(0, s) for s in arr.shape)
             arr[idx] += eps
-            lp = p.mlp_loss_grads(params, x, y)[0]
+            lp = nets.mlp_loss_grads(params, x, y)[0]
             arr[idx] -= 2 * eps
-            lm = p.mlp_loss_grads(params, x, y)[0]
+            lm = nets.mlp_loss_grads(params, x, y)[0]
             arr[idx] += eps
             assert (lp - lm) / (2 * eps) == pytest.approx(g[idx], abs=1e-7)
 
 
 def test_parameter_count_and_truncate():
-    params = p.init_mlp((10, 20, 3), rng=0)
-    assert p.parameter_count(params, [None, None]) == 10 * 20 + 20 + 20 * 3 + 3
-    assert p.parameter_count(params, [2, None]) == 2 * 30 + 20 + 63
+    params = nets.init_mlp((10, 20, 3), rng=0)
+    assert xp.parameter_count(params, [None, None]) == 10 * 20 + 20 + 20 * 3 + 3
+    assert xp.parameter_count(params, [2, None]) == 2 * 30 + 20 + 63
     assert np.linalg.matrix_rank(p.truncate(params[0][0], 2)) == 2
 
 
 def test_pruning_experiment_small():
-    out = p.pruning_experiment(seed=0, widths=(64, 40, 10), epochs=5, prune_epochs=3, finetune_epochs=1)
+    out = xp.pruning_experiment(seed=0, widths=(64, 40, 10), epochs=5, prune_epochs=3, finetune_epochs=1)
     assert 0.5 < out["dense"] <= 1 and out["gradual_params"] < out["dense_params"]
     assert out["one_shot_ranks"][0] <= out["full_ranks"][0]

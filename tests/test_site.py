@@ -27,8 +27,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rmtlib import execution
-from rmtlib.bookpages import write_pages
+from rmtlib.compendium import execution
+from rmtlib.compendium.bookpages import write_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"

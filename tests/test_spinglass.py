@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from rmtlib import laws, spinglass
+from rmtlib import laws
+from rmtlib.models import spinglass
 
 
 def test_layer_thresholds():

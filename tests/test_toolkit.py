@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rmtlib import toolkit
+from rmtlib.experiments import toolkit
 
-DATA = Path(__file__).resolve().parent / "data" / "toolkit_calibration.json"
+DATA = Path(__file__).resolve().parent.parent / "rmtlib" / "compendium" / "data" / "toolkit_calibration.json"
 
 
 @pytest.mark.parametrize("case", toolkit.CASES)

@@ -29,7 +29,7 @@ OPS = ("<=", ">=", "within")
 """The comparison operators a check may use."""
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def load_calibration(stem: str) -> dict:
     The directory is ``$RMTLIB_DATA_DIR`` if set, else ``tests/data`` of the source checkout that
     rmtlib is installed from (``pip install -e .``).
     """
-    base = Path(os.environ.get("RMTLIB_DATA_DIR") or _REPO_ROOT / "tests" / "data")
+    base = Path(os.environ.get("RMTLIB_DATA_DIR") or _DATA_DIR)
     path = base / f"{stem}_calibration.json"
     if not path.is_file():
         raise FileNotFoundError(f"no calibration for notebook {stem!r}: {path} does not exist")

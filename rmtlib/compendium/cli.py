@@ -19,8 +19,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import execution
-from .checks import checks_table, read_checks
+from rmtlib.compendium import execution
+from rmtlib.compendium.bookpages import write_pages
+from rmtlib.compendium.checks import checks_table, read_checks
 
 __all__ = ["main"]
 
@@ -126,7 +127,6 @@ def _cmd_execute(args) -> int:
 
 
 def _cmd_pages(args) -> int:
-    from .bookpages import write_pages
 
     for path in write_pages(results=args.results):
         print(f"wrote {path}")

@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-ROOT = Path(os.environ.get("RMTLIB_ROOT") or PACKAGE_DIR.parent)
+LIBRARY_DIR = PACKAGE_DIR.parent
+ROOT = Path(os.environ.get("RMTLIB_ROOT") or LIBRARY_DIR.parent)
 """The source checkout (rmtlib is installed editable from it)."""
 NOTEBOOK_DIR = ROOT / "notebooks"
 PROFILE_DIR = PACKAGE_DIR / "profiles"
@@ -340,8 +341,8 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
 
 
 def _inputs(notebook: Notebook) -> list[Path]:
-    data = ROOT / "tests" / "data" / f"{notebook.stem}_calibration.json"
-    paths = [notebook.path, notebook.profile_path, data, *PACKAGE_DIR.glob("*.py")]
+    data = PACKAGE_DIR / "data" / f"{notebook.stem}_calibration.json"
+    paths = [notebook.path, notebook.profile_path, data, *LIBRARY_DIR.rglob("*.py")]
     return [p for p in paths if p.exists()]
 
 

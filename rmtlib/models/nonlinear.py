@@ -14,8 +14,8 @@ root of the quartic of :mod:`rmtlib.quartic` (the paper's equation for ``P = 1 +
 spec's ``s = psi z`` form, section 2.1).  ``f`` must be centred, ``E f(sigma xi) = 0``.
 
 Entry points: `eta_zeta`, `gram_law`, `training_loss`, the samplers `sample_gram`,
-`sample_gram_equivalent`, `sample_layers`, the Monte Carlo twin `training_loss_mc`, and
-`layer_laws` (the law after each of several layers, derived recursion).
+`sample_gram_equivalent` and the Monte Carlo twin `training_loss_mc`; spectra through several
+layers are in :mod:`rmtlib.models.layers`.
 """
 
 import functools
@@ -23,7 +23,8 @@ import itertools
 
 import numpy as np
 
-from rmtlib import _gauss, _validate, activations, entries, quartic
+from rmtlib import activations, entries
+from rmtlib._numerics import algebraic as quartic, gauss as _gauss, validate as _validate
 from rmtlib.laws import MarchenkoPastur, SpectralLaw
 
 _QUAD_HALF_WIDTH = 14.0  # Gaussian weight beyond 14 standard deviations is below 1e-43
@@ -350,14 +351,6 @@ def _dims(n0, n1, m):
             _validate.integer("m", m, low=1))
 
 
-def _entry_law(spec):
-    """('name', {params}) from a name or (name, params) pair."""
-    if isinstance(spec, str):
-        return spec, {}
-    name, params = spec
-    return name, dict(params)
-
-
 def sample_features(activation, *, n0, n1, m, rng, sigma_w=1.0, sigma_x=1.0, w_entries="gaussian",
                     x_entries="gaussian", center=False):
     """Draw Y = f(WX) (n1 x m); W entries sigma_w / sqrt(n0) times a unit law, X entries sigma_x times one.
@@ -383,8 +376,8 @@ def sample_features(activation, *, n0, n1, m, rng, sigma_w=1.0, sigma_x=1.0, w_e
     sigma_x = _validate.positive("sigma_x", sigma_x)
     f = _centred_phi(activation, sigma=sigma_w * sigma_x, center=center)
     gen = _validate.as_generator(rng)
-    wname, wpar = _entry_law(w_entries)
-    xname, xpar = _entry_law(x_entries)
+    wname, wpar = entries.resolve(w_entries, name="w_entries")
+    xname, xpar = entries.resolve(x_entries, name="x_entries")
     W = entries.sample(wname, (n1, n0), rng=gen, **wpar) * (sigma_w / np.sqrt(n0))
     X = entries.sample(xname, (n0, m), rng=gen, **xpar) * sigma_x
     return np.asarray(f(W @ X), dtype=float)
@@ -482,148 +475,3 @@ def ridge_training_loss(activation, gamma, *, n0, n1, m, n2, rng, sigma_w=1.0, s
     T = gen.standard_normal((n2, m))
     W2 = np.linalg.solve(F @ F.T / m + gamma * np.eye(n1), F @ T.T / m)
     return float(np.sum((T - W2.T @ F) ** 2) / (n2 * m))
-
-
-# ---------------------------------------------------------------------------- through layers
-def alpha_family(alpha):
-    """The activation f_alpha interpolating between linear (alpha = -1) and zeta = 0 (alpha = 1).
-
-    Parameters
-    ----------
-    alpha : float
-        In [-1, 1].
-
-    Returns
-    -------
-    Activation
-        f_alpha(x) = ([x]_+ + alpha [-x]_+ - (1 + alpha)/sqrt(2 pi)) / sqrt(v), with
-        v = (1 + alpha^2)/2 - (1 + alpha)^2/(2 pi), so that eta = 1 and
-        zeta = ((1 - alpha)^2 / 4) / v (spec section 4, derived).
-    """
-    alpha = _validate.real("alpha", alpha, low=-1.0, high=1.0)
-    mean = (1.0 + alpha) / np.sqrt(2.0 * np.pi)
-    norm = np.sqrt((1.0 + alpha**2) / 2.0 - (1.0 + alpha) ** 2 / (2.0 * np.pi))
-
-    def f(x):
-        x = np.asarray(x, dtype=float)
-        return (np.maximum(x, 0.0) + alpha * np.maximum(-x, 0.0) - mean) / norm
-
-    def df(x):
-        return np.where(np.asarray(x) > 0, 1.0, alpha) / norm
-
-    return activations.Activation(f"f_alpha({alpha:g})", f, df, (0.0,),
-                                  "([x]_+ + alpha [-x]_+ - (1 + alpha)/sqrt(2 pi)) / norm, eta = 1")
-
-
-def sample_layers(activation, *, n, m, depth, rng, w_entries="gaussian", center=False):
-    """Spectra of the data covariance Y^l Y^l^T / m through `depth` layers of width n.
-
-    Parameters
-    ----------
-    activation : str, Activation, pair or callable
-        Centred; normalise it to eta = 1 (e.g. `alpha_family`) to keep the scale.
-    n, m : int
-        Width and number of data points; Y^0 = X is n x m standard Gaussian.
-    depth : int
-        Number of layers L >= 1; Y^l = f(W^l Y^(l-1)), fresh W^l (n x n, variance 1/n).
-    rng : Generator or int
-    w_entries : str or (str, dict)
-        Entry law of the weights (unit variance, scaled by 1/sqrt(n)).
-
-    Returns
-    -------
-    list of ndarray
-        depth + 1 spectra (layer 0 is the input).
-    """
-    n = _validate.integer("n", n, low=1)
-    m = _validate.integer("m", m, low=1)
-    depth = _validate.integer("depth", depth, low=1)
-    f = _centred_phi(activation, sigma=1.0, center=center)
-    gen = _validate.as_generator(rng)
-    wname, wpar = _entry_law(w_entries)
-    Y = gen.standard_normal((n, m))
-    out = [_gram_eigenvalues(Y)]
-    for _ in range(depth):
-        W = entries.sample(wname, (n, n), rng=gen, **wpar) / np.sqrt(n)
-        Y = np.asarray(f(W @ Y), dtype=float)
-        out.append(_gram_eigenvalues(Y))
-    return out
-
-
-class GramFromKernel(SpectralLaw):
-    """Law of Y Y^T / m (n x n) from the law of K = Y^T Y / n (m x m), lam = m / n.
-
-    Notes
-    -----
-    Same non-zero eigenvalues up to the factor 1/lam: G_M(z) = lam^2 G_K(lam z) - (lam - 1)/z,
-    rho_M(x) = lam^2 rho_K(lam x), atom at 0: 1 - lam (1 - mu_K({0})).
-    """
-
-    def __init__(self, kernel_law, *, lam):
-        self.kernel = kernel_law
-        self.lam = _validate.positive("lam", lam)
-
-    def _stieltjes(self, z):
-        z = np.asarray(z, dtype=complex)
-        return self.lam**2 * self.kernel.stieltjes(self.lam * z) - (self.lam - 1.0) / z
-
-    def _density(self, x):
-        return self.lam**2 * self.kernel.density(self.lam * np.asarray(x, dtype=float))
-
-    def _atoms(self):
-        mass = 1.0 - self.lam * (1.0 - self.kernel.atom_mass(0.0))
-        return ((0.0, mass),) if mass > 1e-12 else ()
-
-    def _support(self):
-        return [(lo / self.lam, hi / self.lam) for lo, hi in self.kernel.support]
-
-    def __repr__(self):
-        return f"GramFromKernel({self.kernel!r}, lam={self.lam:g})"
-
-
-def layer_laws(activation, *, phi, depth):
-    """Limiting laws of Y^l Y^l^T / m for l = 0..depth (width n, m = n / phi data points).
-
-    Parameters
-    ----------
-    activation : str, Activation, pair or callable
-        Centred and normalised to eta = 1 (e.g. `alpha_family`).
-    phi : float
-        n / m.
-    depth : int
-        Number of layers L >= 1.
-
-    Returns
-    -------
-    list of SpectralLaw
-        depth + 1 laws; entry 0 is MP(phi), the input's, entry 1 equals `gram_law` (eta = 1, psi = 1).
-
-    Notes
-    -----
-    In the m x m frame K^l = Y^l^T Y^l / n the recursion
-    law(K^l) = MP(m/n) box-times law((1 - zeta) + zeta K^(l-1)), K^0 ~ MP(m/n) (spec section 6.1,
-    derived; the multi-layer statement is from the later literature, Fan & Wang 2020): the
-    rows of Y^l are i.i.d. given Y^(l-1) with covariance ~ (1 - zeta) I + zeta K^(l-1).
-    Each layer is one `rmtlib.free.multiply` with the previous law discretized; `GramFromKernel`
-    converts to the n x n frame. With zeta = 0 every layer is MP(phi) (isospectral).
-    """
-    from rmtlib import free
-    from rmtlib.laws import PointMasses
-
-    phi = _validate.positive("phi", phi)
-    depth = _validate.integer("depth", depth, low=1)
-    eta, zeta = eta_zeta(activation)
-    if abs(eta - 1.0) > 1e-8:
-        raise ValueError(f"activation must be normalised to eta = 1 for the layer recursion, got eta = {eta:.6g}")
-    lam = 1.0 / phi
-    wishart = MarchenkoPastur(lam)
-    out = [MarchenkoPastur(phi)]
-    kernel = wishart
-    for _ in range(depth):
-        if zeta == 0.0:
-            out.append(MarchenkoPastur(phi))
-            continue
-        loc, w = kernel.discretize()
-        kernel = free.multiply(wishart, PointMasses((1.0 - zeta) + zeta * loc, w))
-        out.append(GramFromKernel(kernel, lam=lam))
-    return out

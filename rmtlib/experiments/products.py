@@ -14,9 +14,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import percolation as perc
-from . import products as prod
-from . import spectra
+from rmtlib.models import percolation as perc
+from rmtlib.models import products as prod
+from rmtlib import spectra
 
 __all__ = ["DEFAULTS", "calibrate", "chain_dims", "chain_law", "run", "sandwich_law", "statistics", "thresholds"]
 

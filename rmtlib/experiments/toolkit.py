@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmtlib import free, laws, spectra
+
 __all__ = ["CASES", "DEFORMATION", "POPULATION", "case_law", "sample_case", "calibrate",
            "calibrated_threshold", "atom_tolerance"]
 
@@ -52,8 +54,6 @@ def case_law(case):
     rmtlib.laws.SpectralLaw
         The law computed by rmtlib.
     """
-    from rmtlib import free, laws
-
     _check(case, 4)
     if case == "semicircle":
         return laws.Semicircle(variance=1.0)
@@ -145,8 +145,6 @@ def calibrate(cases, sizes, *, seed, repeats, safety=1.5):
     dict
         ``{case: [{"n", "seed", "repeats", "values", "max", "threshold"}, ...]}``.
     """
-    from rmtlib import spectra
-
     if repeats < 10:
         raise ValueError(f"repeats must be >= 10, got {repeats}")
     if not 1.0 <= safety <= 1.5:

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.optimize
 import scipy.special
 
-from . import _validate
+from rmtlib._numerics import validate as _validate
 
 __all__ = [
     "percolated_wigner_atom",

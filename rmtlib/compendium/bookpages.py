@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import _escape, format_value, read_checks
-from .execution import NOTEBOOK_DIR, RESULTS_DIR, ROOT
+from rmtlib.compendium.checks import _escape, format_value, read_checks
+from rmtlib.compendium.execution import NOTEBOOK_DIR, RESULTS_DIR, ROOT
 
 __all__ = ["API_MODULES", "api_page", "reproduction_page", "benchmarks_page", "write_pages"]
 

@@ -31,282 +31,241 @@ import numpy as np
 import scipy.linalg
 from scipy import optimize
 
-from . import _gauss, _validate
-from ._jacobian_solver import JacobianLaw, _Chain
+from rmtlib import entries as _entries, free
+from rmtlib._numerics import validate as _validate
+from rmtlib._numerics.jacobian_solver import _Chain
+from rmtlib.laws import MarchenkoPastur, PointMasses
+from rmtlib.models.mean_field import (_activation, _check_common, derivative_nodes, fixed_point, input_at,
+                                      layer_variances)
+from rmtlib.pushforward import GaussianPushforward
+from rmtlib.spectral_law import SpectralLaw
 
 __all__ = [
     "JacobianLaw",
-    "chi",
-    "critical_sigma_w",
-    "derivative_nodes",
     "fixed_point",
     "free_chain",
     "input_at",
     "jacobian_law",
     "layer_variances",
-    "length_map",
     "limit_moments",
-    "q_recursion",
     "sample_jacobian_spectrum",
 ]
 
-_GL_ORDER = 16
-_PANELS = 30
-_GAMMA_MAX = 10.0
+
+class JacobianLaw(SpectralLaw):
+    """Limiting eigenvalue law of ``M_L = J_L J_L^T`` (a SpectralLaw; build it with ``rmtlib.jacobian.jacobian_law``).
+
+    The Stieltjes transform comes from the log-form Newton solver with continuation from
+    z = infinity (spec §2.3); densities on the real axis march from neighbour to neighbour and fall
+    back to that continuation.  The atom at 0, the upper edge and the first two moments are exact
+    (spec §2.4).  The CDF of the absolutely continuous part is integrated top-down from the upper
+    edge (``F(x) = 1 - int_x^lambda_+ rho / (1 - atom)``, spec §7): in ``log x`` on
+    ``[1e-16, 1e-1] lambda_+`` (the density is singular at 0, like ``x^(-L/(L+1))`` for tanh) and
+    with ``x = lambda_+ - (lambda_+ - a)(1 - u)^2`` above (square-root edge); below
+    ``1e-16 lambda_+`` a power law matching F and rho there.  With a gap ``[0, lambda_-)`` one
+    segment ``x = lambda_- + (lambda_+ - lambda_-) sin^2(pi u / 2)`` is used.
+
+    Attributes
+    ----------
+    q : numpy.ndarray
+        Pre-activation variances ``q^1..q^L`` used for the per-layer laws.
+    width_ratios : numpy.ndarray
+        ``(c_0, ..., c_L)``, ``c_l = n_l / n_L``.
+    upper_edge, lower_edge : float
+        Edges of the absolutely continuous part (lower edge 0 when it reaches 0).
+    mass_error : float
+        |integrated density - (1 - atom)| over the tabulated range (the mass below the floor
+        included), set when the CDF is first used.
+    """
+
+    _PANELS = 80
+    _ORDER = 8
+    _SPLIT = 1e-1
+    _FLOOR = 1e-16
+
+    def __init__(self, chain, q, depth):
+        self._chain = chain
+        self.q = np.asarray(q, dtype=float)
+        self.depth = depth
+        self.width_ratios = chain.c.copy()
+        c = chain.c
+        rank = min(c[0], float(np.min(c[1:] * chain.p)))
+        self._atom0 = max(0.0, 1.0 - rank)
+        if self._atom0 < 1e-13:
+            self._atom0 = 0.0
+        self.upper_edge = chain.upper_edge()
+        self._grid = None
+        self.lower_edge = self._find_lower_edge()
+        self.mass_error = np.nan
+
+    # -- hooks of SpectralLaw --------------------------------------------------------------
+    def psi(self, z):
+        """``psi(z) = z G(z) - 1`` (the moment-generating function at 1/z)."""
+        return self._chain.psi(z)[0]
+
+    def _stieltjes(self, z):
+        z = np.asarray(z, dtype=complex)
+        return (1.0 + self.psi(z)) / z
+
+    def _density(self, x):
+        x = np.asarray(x, dtype=float)
+        out = np.zeros(x.shape)
+        inside = (x > 0) & (x < self.upper_edge) & (x > self.lower_edge)
+        if np.any(inside):
+            xs = x[inside]
+            out[inside] = np.maximum(-self._chain.psi_real(xs)[0].imag / (np.pi * xs), 0.0)
+        return out
+
+    def _atoms(self):
+        return ((0.0, self._atom0),) if self._atom0 > 0 else ()
+
+    def _support(self):
+        return [(self.lower_edge, self.upper_edge)]
+
+    def _moment(self, k):
+        ch = self._chain
+        if k == 0:
+            return 1.0
+        if k == 1:
+            return ch.m1
+        if k == 2:
+            ratio = 1.0 / ch.c[0] + float(np.sum(ch.ex2 / (ch.c[1:] * ch.ex**2)))
+            return ch.m1**2 * ratio
+        x, w = self._nodes_dx()
+        return float(np.dot(w, x**k))
+
+    def _continuous_cumulative(self, x):
+        return self.continuous_mass * self._continuous_cdf(x)
+
+    @property
+    def chi(self):
+        """Per-layer order-chaos parameters ``sigma_w^2 E X_l``."""
+        return self._chain.sigma_w**2 * self._chain.ex
+
+    # -- CDF -----------------------------------------------------------------------------
+    def _segments(self):
+        """Integration segments: (kind, a, b); the CDF is integrated top-down from the upper edge."""
+        a, b = self.lower_edge, self.upper_edge
+        if a > 0:
+            return [("both", a, b)]
+        split = self._SPLIT * b
+        return [("log", self._FLOOR * b, split), ("top", split, b)]
+
+    @staticmethod
+    def _seg_map(kind, a, b, u):
+        """x(u), dx/du on u in [0, 1] removing the square-root edge(s) (``log``: u is log x)."""
+        if kind == "both":
+            s = np.sin(0.5 * np.pi * u)
+            return a + (b - a) * s**2, (b - a) * np.pi * s * np.cos(0.5 * np.pi * u)
+        if kind == "top":
+            return b - (b - a) * (1.0 - u) ** 2, 2.0 * (b - a) * (1.0 - u)
+        x = np.exp(np.log(a) + (np.log(b) - np.log(a)) * u)
+        return x, x * (np.log(b) - np.log(a))
+
+    @staticmethod
+    def _seg_unmap(kind, a, b, x):
+        if kind == "both":
+            return np.arcsin(np.sqrt(np.clip((x - a) / (b - a), 0.0, 1.0))) * 2.0 / np.pi
+        if kind == "top":
+            return 1.0 - np.sqrt(np.clip((b - x) / (b - a), 0.0, 1.0))
+        return np.clip((np.log(np.maximum(x, a)) - np.log(a)) / (np.log(b) - np.log(a)), 0.0, 1.0)
+
+    def _nodes_dx(self):
+        """Quadrature nodes x_k and weights rho(x_k) dx_k of the absolutely continuous part."""
+        self._build_grid()
+        return self._grid["x"], self._grid["w"]
+
+    def _build_grid(self):
+        """Tabulate the tail mass T(x) = int_x^lambda_+ rho, segment by segment from the top.
+
+        On each panel the integrand (in the segment's variable u) is the degree-7 Legendre
+        interpolant through its 8 Gauss nodes, integrated exactly, so T is accurate inside panels.
+        """
+        if self._grid is not None:
+            return
+        gx, gw = np.polynomial.legendre.leggauss(self._ORDER)
+        vander = np.polynomial.legendre.legvander(gx, self._ORDER - 1)
+        to_coef = (vander * gw[:, None]).T * ((2 * np.arange(self._ORDER) + 1) / 2.0)[:, None]
+        xs, ws, pieces = [], [], []
+        above = 0.0
+        for kind, a, b in reversed(self._segments()):
+            edges = np.linspace(0.0, 1.0, self._PANELS + 1)
+            half = 0.5 * np.diff(edges)
+            u = (0.5 * (edges[1:] + edges[:-1]))[:, None] + half[:, None] * gx[None, :]
+            x, dx = self._seg_map(kind, a, b, u)
+            f = self.density(x) * dx                                   # integrand at the nodes
+            coef = np.polynomial.legendre.legint(to_coef @ f.T, lbnd=-1.0, axis=0) * half[None, :]
+            mass = (f * gw[None, :]).sum(axis=1) * half                 # mass of each panel
+            start = np.concatenate([[0.0], np.cumsum(mass)])           # bottom-up within the segment
+            total = start[-1]
+            pieces.insert(0, (kind, a, b, edges, start, coef, above + total))
+            xs.append(x.ravel())
+            ws.append((f * gw[None, :] * half[:, None]).ravel())
+            above += total
+        self.mass_error = abs(above - self.continuous_mass)
+        floor = (0.0, 1.0)
+        if self.lower_edge == 0.0:
+            xf = self._FLOOR * self.upper_edge
+            F_f = max(0.0, 1.0 - above / self.continuous_mass)
+            rho_f = float(self.density(np.array([xf]))[0]) / self.continuous_mass
+            floor = (F_f, xf * rho_f / F_f if F_f > 0 else 1.0)
+        self._grid = {"x": np.concatenate(xs), "w": np.concatenate(ws), "pieces": pieces, "floor": floor}
+
+    def _continuous_cdf(self, x):
+        """CDF of the absolutely continuous part renormalised to mass 1.
+
+        Integrated top-down, ``F(x) = 1 - int_x^lambda_+ rho / (1 - atom)``, so that an error of the
+        quadrature near the (singular) lower end cannot shift the CDF elsewhere (spec §7).
+        """
+        self._build_grid()
+        x = np.asarray(x, dtype=float)
+        tail = np.zeros(x.shape)
+        for i, (kind, a, b, edges, start, coef, top) in enumerate(self._grid["pieces"]):
+            sel = (x >= (a if i else -np.inf)) & (x < b)
+            if not np.any(sel):
+                continue
+            u = self._seg_unmap(kind, a, b, x[sel])
+            k = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, edges.size - 2)
+            t = (u - edges[k]) / (edges[k + 1] - edges[k]) * 2.0 - 1.0
+            within = np.polynomial.legendre.legval(t, coef[:, k], tensor=False)
+            tail[sel] = top - (start[k] + within)
+        val = np.clip(1.0 - tail / self.continuous_mass, 0.0, 1.0)
+        if self.lower_edge == 0.0:  # below the floor: power law matching F and rho there
+            f = self._FLOOR * self.upper_edge
+            F_f, beta = self._grid["floor"]
+            val = np.where(x < f, F_f * (np.maximum(x, 0.0) / f) ** beta, val)
+        return np.where(x <= self.lower_edge, 0.0, np.where(x >= self.upper_edge, 1.0, val))
+
+    def _find_lower_edge(self):
+        """0 when the density reaches 0; else the edge of the gap [0, lambda_-) (bisection)."""
+        b = self.upper_edge
+        probe = 1e-9 * b
+
+        def in_gap(x):
+            return abs(self.psi(np.array([complex(x)]))[0].imag) < 1e-13
+
+        if not in_gap(probe):
+            return 0.0
+        lo, hi = probe, b
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if in_gap(mid):
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
+    def __repr__(self):
+        return (f"JacobianLaw(depth={self.depth}, q={np.round(self.q, 6).tolist()}, "
+                f"width_ratios={self.width_ratios.tolist()}, atom={self._atom0:.6g}, "
+                f"edges=({self.lower_edge:.6g}, {self.upper_edge:.6g}))")
 
 
 # --------------------------------------------------------------------------------------------
-# activations and Gaussian quadrature
+# public constructors
 # --------------------------------------------------------------------------------------------
-def _activation(activation):
-    """Resolve a registry name or a pair (phi, dphi) to an object with phi, dphi and kinks."""
-    from . import activations
-
-    act = activations.get(activation)
-    if act.dphi is None:
-        raise ValueError(
-            f"activation {act.name!r} has no derivative; the Jacobian needs phi' "
-            "(choose one of tanh, relu, hard_tanh, linear, erf, ... or pass (phi, dphi))"
-        )
-    return act
 
 
-def _gauss_nodes(q, kinks):
-    """Nodes and weights of E f(sqrt(q) g), g ~ N(0, 1), by composite Gauss-Legendre in g.
-
-    The panels of [-10, 10] (30 panels; 80 on [-12, 12] agrees to 1e-13) are split at the kinks of f (mapped to g = kink / sqrt(q)) and at
-    g = ±{1/2, 1, 2, 4} / sqrt(q), so that features of phi on the scale |h| ~ 1 are resolved for
-    any q.  Returns the pre-activations h = sqrt(q) g and the weights (Gaussian density included).
-    """
-    if q == 0.0:
-        return np.zeros(1), np.ones(1)
-    sq = math.sqrt(q)
-    edges = [np.linspace(-_GAMMA_MAX, _GAMMA_MAX, _PANELS + 1)]
-    extra = [k / sq for k in kinks] + [s * a / sq for a in (0.5, 1.0, 2.0, 4.0) for s in (-1, 1)]
-    edges.append(np.array([e for e in extra if abs(e) < _GAMMA_MAX]))
-    g, w = _gauss.panel_nodes(np.unique(np.concatenate(edges)), _GL_ORDER)
-    return sq * g, w
-
-
-def _expect(f, q, kinks):
-    h, w = _gauss_nodes(q, kinks)
-    return float(np.dot(w, f(h)))
-
-
-def _check_common(sigma_w, sigma_b):
-    sigma_w = _validate.positive("sigma_w", sigma_w)
-    sigma_b = _validate.real("sigma_b", sigma_b, low=0.0)
-    return sigma_w, sigma_b
-
-
-def length_map(activation, q, *, sigma_w, sigma_b):
-    """One step of the mean-field length map.
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name of `rmtlib.activations` or a pair (phi, dphi).
-    q : float
-        Variance of the pre-activations of the previous layer, q >= 0.
-    sigma_w, sigma_b : float
-        Weight scale (sigma_w > 0) and bias standard deviation (sigma_b >= 0).
-
-    Returns
-    -------
-    float
-        ``sigma_w**2 * E[phi(sqrt(q) g)**2] + sigma_b**2``, g ~ N(0, 1).
-
-    Notes
-    -----
-    Standard mean-field recursion (Pennington et al. 2017; spec §1, derived).
-    """
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    q = _validate.real("q", q, low=0.0)
-    act = _activation(activation)
-    return sigma_w**2 * _expect(lambda h: act.phi(h) ** 2, q, act.kinks) + sigma_b**2
-
-
-def q_recursion(activation, *, depth, sigma_w, sigma_b, q0):
-    """Pre-activation variances ``(q^1, ..., q^L)`` for an input with ``|x^0|^2 / n_0 = q0``.
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    depth : int
-        Number of layers L >= 1.
-    sigma_w, sigma_b : float
-        Weight scale (> 0) and bias standard deviation (>= 0).
-    q0 : float
-        Mean square of the input, q0 >= 0.
-
-    Returns
-    -------
-    numpy.ndarray
-        Array of length L.
-
-    Notes
-    -----
-    ``q^1 = sigma_w^2 q^0 + sigma_b^2`` (the input is not passed through phi),
-    ``q^l = sigma_w^2 E phi(sqrt(q^{l-1}) g)^2 + sigma_b^2`` (spec §1, derived).
-    """
-    depth = _validate.integer("depth", depth, low=1)
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    q0 = _validate.real("q0", q0, low=0.0)
-    qs = [sigma_w**2 * q0 + sigma_b**2]
-    for _ in range(depth - 1):
-        qs.append(length_map(activation, qs[-1], sigma_w=sigma_w, sigma_b=sigma_b))
-    return np.array(qs)
-
-
-def fixed_point(activation, *, sigma_w, sigma_b, q0=1.0):
-    """Fixed point q* of the length map, reached by iterating it from `q0`.
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    sigma_w, sigma_b : float
-        Weight scale (> 0) and bias standard deviation (>= 0).
-    q0 : float, default 1.0
-        Starting value (> 0).  Where every q is fixed (ReLU with sigma_w^2 = 2, sigma_b = 0;
-        linear with sigma_w = 1, sigma_b = 0) the result is `q0` itself.
-
-    Returns
-    -------
-    float
-        q* with ``q* = sigma_w^2 E phi(sqrt(q*) g)^2 + sigma_b^2`` to ~1e-14 relative; 0.0 when the
-        iteration decays to the trivial fixed point (e.g. ordered tanh without bias).
-
-    Raises
-    ------
-    ValueError
-        If the iteration diverges (no finite fixed point, e.g. ReLU with sigma_w^2 > 2).
-    """
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    q0 = _validate.positive("q0", q0)
-    act = _activation(activation)
-
-    def f(q):
-        return sigma_w**2 * _expect(lambda h: act.phi(h) ** 2, q, act.kinks) + sigma_b**2
-
-    def diverged():
-        return ValueError(
-            f"the length map diverges from q0={q0} for sigma_w={sigma_w}, sigma_b={sigma_b}: "
-            "no finite fixed point (reduce sigma_w)"
-        )
-
-    q = q0
-    qn = f(q)
-    if abs(qn - q) <= 1e-14 * q:
-        return q0
-    for _ in range(300):
-        if not np.isfinite(qn) or qn > 1e12:
-            raise diverged()
-        if abs(qn - q) <= 1e-15 * qn:
-            return qn
-        q, qn = qn, f(qn)
-    # slow (algebraic) convergence: bracket the root of f(q) - q beyond the last iterate
-    step = qn - q
-    a, b = qn, qn + step
-    for _ in range(200):
-        if b <= 0.0:
-            if f(0.0) == 0.0:
-                return 0.0
-            b = 0.0
-        if (f(b) - b) * (f(a) - a) <= 0.0:
-            return float(optimize.brentq(lambda s: f(s) - s, min(a, b), max(a, b), xtol=1e-16, rtol=1e-15))
-        if b > 1e12:
-            raise diverged()
-        a, b = b, b + 2.0 * (b - a)
-    raise diverged()
-
-
-def derivative_nodes(activation, q):
-    """Weighted nodes of the law nu of ``phi'(sqrt(q) g)^2``, g ~ N(0, 1).
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    q : float
-        Pre-activation variance (>= 0).
-
-    Returns
-    -------
-    values, weights : numpy.ndarray
-        Distinct values t_k > 0 and their masses; ``1 - weights.sum()`` is the mass of nu at 0.
-        Discrete laws come out exactly (ReLU: {1} with mass 1/2; hard-tanh: {1} with mass
-        erf(1/sqrt(2q)); linear: {1} with mass 1), smooth ones as 16-point Gauss-Legendre panels.
-    """
-    q = _validate.real("q", q, low=0.0)
-    act = _activation(activation)
-    h, w = _gauss_nodes(q, act.kinks)
-    t = np.asarray(act.dphi(h), dtype=float) ** 2 * np.ones_like(h)
-    keep = (t > 0.0) & (w > 1e-300)
-    values, inverse = np.unique(t[keep], return_inverse=True)
-    weights = np.bincount(inverse, weights=w[keep], minlength=values.size)
-    return values, weights
-
-
-def chi(activation, *, sigma_w, sigma_b, q=None):
-    """Order-chaos parameter ``chi = sigma_w^2 E phi'(sqrt(q) g)^2`` (at q = q* when q is None).
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    sigma_w, sigma_b : float
-        Weight scale (> 0) and bias standard deviation (>= 0).
-    q : float, optional
-        Pre-activation variance; default the fixed point `fixed_point(...)`.
-
-    Returns
-    -------
-    float
-        chi; chi = 1 is the edge of chaos (Pennington et al. 2017; spec §1).
-    """
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    if q is None:
-        q = fixed_point(activation, sigma_w=sigma_w, sigma_b=sigma_b)
-    values, weights = derivative_nodes(activation, q)
-    return sigma_w**2 * float(np.dot(values, weights))
-
-
-def critical_sigma_w(activation, *, sigma_b, bracket=(0.3, 5.0)):
-    """Weight scale sigma_w on the edge of chaos, chi(sigma_w, sigma_b) = 1.
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    sigma_b : float
-        Bias standard deviation (>= 0).
-    bracket : (float, float)
-        Interval of sigma_w searched.
-
-    Returns
-    -------
-    float
-        sigma_w with chi = 1 (e.g. tanh, sigma_b = 0.05: 1.1225390048, spec §4).
-    """
-    sigma_b = _validate.real("sigma_b", sigma_b, low=0.0)
-    lo, hi = (_validate.positive("bracket", b) for b in bracket)
-
-    def g(s):
-        return chi(activation, sigma_w=s, sigma_b=sigma_b) - 1.0
-
-    grid = np.geomspace(lo, hi, 25)
-    vals = [g(s) for s in grid]
-    for a, b, ga, gb in zip(grid[:-1], grid[1:], vals[:-1], vals[1:]):
-        if ga * gb <= 0.0:
-            return float(optimize.brentq(g, a, b, xtol=1e-14, rtol=1e-14))
-    raise ValueError(f"chi = 1 is not crossed for sigma_w in {bracket} at sigma_b={sigma_b}")
-
-
-# --------------------------------------------------------------------------------------------
-# the limiting law: log-form Newton with continuation from z = infinity (spec §2.3)
-# --------------------------------------------------------------------------------------------
 def _ratios(width_ratios, depth):
     if width_ratios is None:
         return np.ones(depth + 1)
@@ -318,38 +277,6 @@ def _ratios(width_ratios, depth):
     if abs(c[-1] - 1.0) > 1e-12:
         raise ValueError(f"width_ratios are relative to n_L: the last entry must be 1, got {c[-1]}")
     return c
-
-
-def layer_variances(activation, *, depth, sigma_w, sigma_b, q0=None):
-    """Variances ``q^1..q^L``: all q* when `q0` is None, else the recursion from ``q^0 = q0``.
-
-    Parameters
-    ----------
-    activation : str or (callable, callable)
-        Activation name or a pair (phi, dphi).
-    depth : int
-        Number of layers (>= 1).
-    sigma_w, sigma_b : float
-        Weight scale (> 0) and bias standard deviation (>= 0).
-    q0 : float, optional
-        ``|x^0|^2 / n_0``; None: the input that puts every layer at the fixed point.
-
-    Returns
-    -------
-    numpy.ndarray
-    """
-    depth = _validate.integer("depth", depth, low=1)
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    if q0 is None:
-        return np.full(depth, fixed_point(activation, sigma_w=sigma_w, sigma_b=sigma_b))
-    return q_recursion(activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b, q0=q0)
-
-
-def input_at(activation, *, sigma_w, sigma_b):
-    """Input mean square ``q^0 = (q* - sigma_b^2) / sigma_w^2`` that starts the network at q*."""
-    sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
-    qstar = fixed_point(activation, sigma_w=sigma_w, sigma_b=sigma_b)
-    return max(0.0, (qstar - sigma_b**2) / sigma_w**2)
 
 
 def jacobian_law(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=None):
@@ -423,10 +350,6 @@ def free_chain(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=Non
     acts as a projection of rank ``n_l``).  For square layers ``nu~_l = nu_l``, the law of
     ``phi'(sqrt(q^l) g)^2`` as a `GaussianPushforward`; otherwise a discrete `PointMasses`.
     """
-    from . import free
-    from .laws import MarchenkoPastur, PointMasses
-    from .pushforward import GaussianPushforward
-
     depth = _validate.integer("depth", depth, low=1)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     c = _ratios(width_ratios, depth)
@@ -459,19 +382,6 @@ def _widths(widths, depth):
     if len(ws) != depth + 1:
         raise ValueError(f"widths must be one int or depth + 1 = {depth + 1} ints (n_0, ..., n_L), got {len(ws)}")
     return [_validate.integer(f"widths[{k}]", w, low=1) for k, w in enumerate(ws)]
-
-
-def _entry_law(entries):
-    from . import entries as entries_module
-
-    if isinstance(entries, str):
-        name, params = entries, {}
-    elif isinstance(entries, (tuple, list)) and len(entries) == 2 and isinstance(entries[1], dict):
-        name, params = entries
-    else:
-        raise ValueError("entries must be a law name of rmtlib.entries or a pair (name, {parameters})")
-    entries_module.fourth_moment(name, **params)  # validates name and parameters
-    return name, dict(params)
 
 
 def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, entries="gaussian", x0=None,
@@ -519,7 +429,7 @@ def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, ent
     depth = _validate.integer("depth", depth, low=1)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     ns = _widths(widths, depth)
-    name, params = _entry_law(entries)
+    name, params = _entries.resolve(entries)
     method = _validate.choice("method", method, ("svd", "eigh"))
     act = _activation(activation)
     gen = _validate.as_generator(rng)
@@ -531,11 +441,9 @@ def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, ent
         x = _validate.real_array("x0", x0)
         if x.size != ns[0]:
             raise ValueError(f"x0 must have length n_0 = {ns[0]}, got {x.size}")
-    from . import entries as entries_module
-
     J = None
     for l in range(1, depth + 1):
-        X = entries_module.sample(name, (ns[l], ns[l - 1]), rng=gen, **params)
+        X = _entries.sample(name, (ns[l], ns[l - 1]), rng=gen, **params)
         if empirical_scale:
             X /= math.sqrt(np.mean(X * X))
         W = (sigma_w / math.sqrt(ns[l - 1])) * X

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
-from . import percolation as _perc
-from . import products as _prod
+from rmtlib._numerics import validate as _validate
+from rmtlib.models import percolation as _perc
+from rmtlib.models import products as _prod
 
 __all__ = [
     "FitResult",

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from . import _validate
+from rmtlib._numerics import validate as _validate
 
 __all__ = [
     "e_inf",

@@ -29,9 +29,9 @@ from functools import reduce
 import numba
 import numpy as np
 
-from . import entries as _entries
-from . import laws as _laws
-from .percolation import percolated_wigner_atom, percolated_wishart_atom
+from rmtlib import entries as _entries, free
+from rmtlib import laws as _laws
+from rmtlib.models.percolation import percolated_wigner_atom, percolated_wishart_atom
 
 __all__ = [
     "ChainLaw",
@@ -318,7 +318,6 @@ def wishart_chain_law(dims):
     factors = [_laws.MarchenkoPastur(float(c)) for c in ratios]
     if len(factors) == 1:
         return factors[0]
-    from . import free
     return free.multiply(*factors)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtlib import nonlinear as nl
+from rmtlib.models import nonlinear as nl
 from rmtlib import spectra
 
 DEFAULTS = {
@@ -29,7 +29,7 @@ DEFAULTS = {
     "depth": 5,
 }
 SAFETY = 1.5
-_PATH = Path(__file__).resolve().parents[1] / "tests" / "data" / "nonlinear_calibration.json"
+_PATH = Path(__file__).resolve().parents[1] / "compendium" / "data" / "nonlinear_calibration.json"
 
 
 @functools.cache

@@ -19,9 +19,10 @@ import time
 
 import numpy as np
 
-from . import _validate, entries, spectra
-from .jacobian import jacobian_law, sample_jacobian_spectrum
-from .slopes import fit_loglog_slope
+from rmtlib._numerics import validate as _validate
+from rmtlib import entries, spectra
+from rmtlib.models.jacobian import input_at, jacobian_law, sample_jacobian_spectrum
+from rmtlib.experiments.slopes import fit_loglog_slope
 
 __all__ = [
     "Calibration",
@@ -82,8 +83,6 @@ def _input(task, n, rng):
     kind = task.get("input", "delocalized")
     if kind == "delocalized":
         return None
-    from .jacobian import input_at
-
     q_in = task["q0"] if task.get("q0") is not None else input_at(
         task["activation"], sigma_w=task["sigma_w"], sigma_b=task["sigma_b"])
     if kind == "localized":
@@ -226,12 +225,6 @@ class Calibration:
 
     def __init__(self, document):
         self.doc = document
-
-    @classmethod
-    def load(cls):
-        from .checks import load_calibration
-
-        return cls(load_calibration("jacobian"))
 
     def threshold(self, key, n):
         """Calibrated KS threshold for experiment `key` at size n."""

@@ -21,24 +21,27 @@ tests check both matrices against central differences of the analytic gradient.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from rmtlib._numerics import validate as _validate
 
 __all__ = [
     "Shape",
-    "curvature_spectra",
     "fd_hessian",
     "gauss_newton",
     "ggn_rank_bound",
     "hessian",
+    "init_mlp",
     "init_params",
-    "load_digits_data",
     "logit_jacobians",
     "loss_and_grad",
+    "mlp_accuracy",
+    "mlp_loss_grads",
+    "sgd_epoch",
     "train",
 ]
 
@@ -60,33 +63,6 @@ class Shape:
         """Return ``(W1ext, W2ext)`` of shapes ``(h, d+1)`` and ``(C, h+1)`` (views)."""
         k = self.h * (self.d + 1)
         return theta[:k].reshape(self.h, self.d + 1), theta[k:].reshape(self.classes, self.h + 1)
-
-
-def load_digits_data(n=None, *, rng):
-    """Digits (1797 x 64, 10 classes) scaled by 1/16 and standardised per feature.
-
-    Parameters
-    ----------
-    n : int or None
-        Size of a random subset (None: all 1797 samples). Standardisation uses the subset;
-        constant pixels map to 0.
-    rng : numpy.random.Generator or int
-
-    Returns
-    -------
-    (ndarray, ndarray)
-        Inputs ``(n, 64)`` and integer labels ``(n,)``.
-    """
-    from sklearn.datasets import load_digits
-    data = load_digits()
-    x, y = data.data / 16.0, data.target.astype(np.int64)
-    if n is not None:
-        n = _validate.integer("n", n, low=2, high=x.shape[0])
-        idx = np.sort(_validate.as_generator(rng).choice(x.shape[0], size=n, replace=False))
-        x, y = x[idx], y[idx]
-    sd = x.std(axis=0)
-    x = np.where(sd > 0, (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0), 0.0)
-    return x, y
 
 
 def init_params(shape, *, rng):
@@ -239,30 +215,67 @@ def ggn_rank_bound(n, classes, n_params):
     return 1.0 - min(1.0, n * (classes - 1) / n_params)
 
 
-def curvature_spectra(n, *, hidden=16, steps=2000, lr=0.01, weight_decay=1e-3, rng):
-    """Train the digits MLP on ``n`` samples and return its Hessian and GGN eigenvalues.
+# ----------------------------------------------------------------------------- deep ReLU MLP
+def init_mlp(widths, *, rng):
+    """Weights ``(out x in)`` i.i.d. ``N(0, 1/fan_in)`` and zero biases for the given widths."""
+    rng = _validate.as_generator(rng)
+    return [(rng.standard_normal((b, a)) / math.sqrt(a), np.zeros(b)) for a, b in itertools.pairwise(widths)]
+
+
+def mlp_loss_grads(params, x, y):
+    """Mean softmax cross-entropy of a ReLU MLP and its analytic gradients (backpropagation).
 
     Parameters
     ----------
-    n : int
-        Number of training samples (1797: the whole set).
-    hidden, steps, lr, weight_decay
-        Width and training settings of :func:`train`.
-    rng : numpy.random.Generator or int
-        Draws the subset and the initialisation.
+    params : list of (W, b)
+        Layers, ``W`` of shape (out, in).
+    x : ndarray, shape (batch, in)
+    y : ndarray of int, shape (batch,)
 
     Returns
     -------
-    dict
-        ``n``, ``P``, ``loss`` (unregularised cross-entropy at the end), ``accuracy``,
-        ``hessian`` and ``ggn`` (sorted eigenvalues), ``bound`` (:func:`ggn_rank_bound`).
+    loss : float
+    grads : list of (dW, db)
     """
-    gen = _validate.as_generator(rng)
-    x, y = load_digits_data(None if n >= 1797 else n, rng=gen)
-    shape = Shape(x.shape[1], _validate.integer("hidden", hidden, low=1), 10)
-    fit = train(x, y, shape, steps=steps, lr=lr, weight_decay=weight_decay, rng=gen)
-    theta = fit["theta"]
-    return {"n": x.shape[0], "P": shape.n_params, "loss": fit["loss"], "accuracy": fit["accuracy"],
-            "hessian": np.linalg.eigvalsh(hessian(theta, x, y, shape)),
-            "ggn": np.linalg.eigvalsh(gauss_newton(theta, x, shape)),
-            "bound": ggn_rank_bound(x.shape[0], shape.classes, shape.n_params)}
+    acts = [x]
+    for w, b in params[:-1]:
+        acts.append(np.maximum(acts[-1] @ w.T + b, 0.0))
+    w, b = params[-1]
+    z = acts[-1] @ w.T + b
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    n = x.shape[0]
+    loss = -logp[np.arange(n), y].mean()
+    delta = np.exp(logp)
+    delta[np.arange(n), y] -= 1.0
+    delta /= n
+    grads = []
+    for i in range(len(params) - 1, -1, -1):
+        w, _ = params[i]
+        grads.append((delta.T @ acts[i], delta.sum(axis=0)))
+        if i:
+            delta = (delta @ w) * (acts[i] > 0)
+    return float(loss), grads[::-1]
+
+
+def mlp_accuracy(params, x, y):
+    """Classification accuracy of the MLP."""
+    h = x
+    for w, b in params[:-1]:
+        h = np.maximum(h @ w.T + b, 0.0)
+    w, b = params[-1]
+    return float(np.mean(np.argmax(h @ w.T + b, axis=1) == y))
+
+
+def sgd_epoch(params, x, y, *, lr, batch, rng):
+    """One epoch of plain minibatch SGD in place; returns the mean loss."""
+    order = rng.permutation(x.shape[0])
+    losses = []
+    for start in range(0, order.size, batch):
+        idx = order[start:start + batch]
+        loss, grads = mlp_loss_grads(params, x[idx], y[idx])
+        losses.append(loss)
+        for (w, b), (dw, db) in zip(params, grads):
+            w -= lr * dw
+            b -= lr * db
+    return float(np.mean(losses))

@@ -1,0 +1,440 @@
+"""Deformed Wigner matrices with a full-rank deterministic part and a growing number of outliers.
+
+Model (Afanasiev, Berlyand & Kiyashko, arXiv:2507.12182, the square symmetric analogue of their
+eq. (1.1)): ``H = R / sqrt(N) + S`` with ``R`` a real symmetric Wigner matrix whose off-diagonal
+entries are i.i.d. with zero mean and variance ``sigma^2`` (passed as ``variance=``; the diagonal
+has variance ``2 sigma^2``, so Gaussian ``R`` gives exactly the GOE of the shared conventions) and
+``S = diag(theta_1, ..., theta_k, s_{k+1}, ..., s_N)`` deterministic: a bulk with limiting law
+``nu`` and ``k`` eigenvalues ``theta_i`` outside ``supp nu``.
+
+Theory (standard results, derived for the chapter; not read in the paper):
+
+* bulk: ``SC(sigma) ⊞ nu`` (Biane subordination), computed by :func:`rmtlib.free.add`;
+* outliers: with ``H(u) = u + sigma^2 G_nu(u)`` for real ``u`` outside ``supp nu``, an eigenvalue
+  ``theta`` of ``S`` produces an outlier iff ``H'(theta) = 1 - sigma^2 ∫ dnu(s)/(theta-s)^2 > 0``,
+  at ``H(theta)``, with squared eigenvector overlap ``H'(theta)`` (Capitaine, Donati-Martin, Féral
+  and Février 2011; Capitaine 2013); ``nu = delta_0`` gives ``theta + sigma^2/theta`` (BBP).
+
+The transforms ``G_nu`` and ``∫ dnu/(u-s)^2`` at real ``u`` are computed here from ``nu`` itself
+(closed forms for uniform and discrete laws, quadrature of the density otherwise), not from the
+complex-plane solver.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+from scipy import integrate, linalg, optimize
+
+from rmtlib import entries as _entries, free, laws
+from rmtlib._numerics import validate as _validate
+
+__all__ = [
+    "bulk_edges",
+    "bulk_points",
+    "cluster_sd_prediction",
+    "deformed_wigner_law",
+    "measure_outliers",
+    "outlier_fluctuation_variance",
+    "outliers",
+    "random_direction_outlier",
+    "real_transforms",
+    "sample_deformed_wigner",
+    "sample_wigner",
+]
+
+
+# ----------------------------------------------------------------------------- transforms of nu
+def _discrete_parts(nu):
+    """Return (locations, masses) of the atoms of ``nu`` (empty arrays if none)."""
+    atoms = tuple(getattr(nu, "atoms", ()))
+    if not atoms:
+        return np.zeros(0), np.zeros(0)
+    loc, mass = np.array(atoms, dtype=float).reshape(-1, 2).T
+    return loc, mass
+
+
+def _continuous_intervals(nu):
+    """Return the support intervals of the absolutely continuous part with nonzero mass."""
+    mass = float(getattr(nu, "continuous_mass", 1.0 - _discrete_parts(nu)[1].sum()))
+    if mass <= 1e-14:
+        return []
+    return [(float(a), float(b)) for a, b in nu.support if b > a]
+
+
+def _hull(nu):
+    """Smallest interval containing ``supp nu`` (atoms included)."""
+    loc, _ = _discrete_parts(nu)
+    ends = list(loc) + [e for iv in _continuous_intervals(nu) for e in iv]
+    return min(ends), max(ends)
+
+
+def real_transforms(nu, u):
+    """Stieltjes transform and its derivative at real points outside the support of ``nu``.
+
+    Parameters
+    ----------
+    nu : SpectralLaw
+        A law from :mod:`rmtlib.laws` (atoms and support/density are used).
+    u : array_like of float
+        Real points, none of which may lie in ``supp nu``.
+
+    Returns
+    -------
+    g, g2 : ndarray
+        ``g = ∫ dnu(s) / (u - s)`` and ``g2 = ∫ dnu(s) / (u - s)^2``.
+
+    Notes
+    -----
+    Uniform ``U[a, b]``: ``g = log((u-a)/(u-b))/(b-a)``, ``g2 = 1/((u-a)(u-b))``. Atoms are summed
+    exactly; any other absolutely continuous part is integrated with adaptive quadrature (the
+    integrand is smooth because ``u`` is outside the support).
+    """
+    u = np.atleast_1d(np.asarray(u, dtype=float))
+    loc, mass = _discrete_parts(nu)
+    if np.any(np.isin(u, loc)):
+        raise ValueError("u must lie outside the support of nu (it hits an atom)")
+    d = u[:, None] - loc[None, :]
+    g = (mass / d).sum(axis=1) if loc.size else np.zeros_like(u)
+    g2 = (mass / d**2).sum(axis=1) if loc.size else np.zeros_like(u)
+    intervals = _continuous_intervals(nu)
+    for a, b in intervals:
+        if np.any((u >= a) & (u <= b)):
+            raise ValueError(f"u must lie outside the support of nu; {u} meets [{a}, {b}]")
+    if type(nu).__name__ == "Uniform" and len(intervals) == 1:
+        a, b = intervals[0]
+        return g + np.log((u - a) / (u - b)) / (b - a), g2 + 1.0 / ((u - a) * (u - b))
+    for a, b in intervals:
+        for i, x in enumerate(u):
+            g[i] += integrate.quad(lambda s, x=x: nu.density(s) / (x - s), a, b, limit=200)[0]
+            g2[i] += integrate.quad(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, limit=200)[0]
+    return g, g2
+
+
+def _outside(nu, u):
+    """Boolean mask: u lies outside supp nu."""
+    loc, _ = _discrete_parts(nu)
+    out = ~np.isin(u, loc)
+    for a, b in _continuous_intervals(nu):
+        out &= (u < a) | (u > b)
+    return out
+
+
+def outliers(thetas, nu, *, variance):
+    """Limiting positions and squared overlaps of the outliers created by eigenvalues of ``S``.
+
+    Parameters
+    ----------
+    thetas : array_like of float
+        Eigenvalues of ``S`` outside the bulk (each an eigenvector direction of ``S``).
+    nu : SpectralLaw
+        Limiting spectral law of the bulk of ``S``; ``PointMasses([0.0])`` is the finite-rank case.
+    variance : float
+        Off-diagonal variance ``sigma^2`` of ``R``.
+
+    Returns
+    -------
+    positions, overlaps : ndarray
+        ``H(theta) = theta + sigma^2 G_nu(theta)`` and ``H'(theta) = 1 - sigma^2 ∫dnu/(theta-s)^2``;
+        NaN where ``theta`` lies in ``supp nu`` or ``H'(theta) <= 0`` (no outlier).
+
+    Notes
+    -----
+    Standard result for deformed Wigner matrices (Capitaine, Donati-Martin, Féral, Février 2011;
+    derived in the chapter, not read in the paper). For ``nu = delta_0``: ``theta + sigma^2/theta``
+    and ``1 - sigma^2/theta^2``.
+    """
+    s2 = _validate.positive("variance", variance)
+    th = np.atleast_1d(np.asarray(thetas, dtype=float))
+    if not np.all(np.isfinite(th)):
+        raise ValueError("thetas must be finite")
+    pos = np.full(th.shape, np.nan)
+    ov = np.full(th.shape, np.nan)
+    ok = _outside(nu, th)
+    if ok.any():
+        g, g2 = real_transforms(nu, th[ok])
+        slope = 1.0 - s2 * g2
+        pos[ok] = np.where(slope > 0, th[ok] + s2 * g, np.nan)
+        ov[ok] = np.where(slope > 0, slope, np.nan)
+    return pos, ov
+
+
+def bulk_edges(nu, *, variance):
+    """Outer edges of ``SC(sigma) ⊞ nu``.
+
+    Parameters
+    ----------
+    nu : SpectralLaw
+        Bulk law of ``S``.
+    variance : float
+        ``sigma^2``.
+
+    Returns
+    -------
+    left, right : float
+        ``H(omega)`` at the real solutions ``omega`` outside the hull of ``supp nu`` of
+        ``sigma^2 ∫ dnu/(omega-s)^2 = 1`` (Biane's edge equation, derived).
+    """
+    s2 = _validate.positive("variance", variance)
+    lo, hi = _hull(nu)
+    spread = hi - lo + 2.0 * math.sqrt(s2) + 1.0
+    eps = 1e-12 * max(1.0, spread)
+
+    def slope(w):
+        return 1.0 - s2 * real_transforms(nu, w)[1][0]
+
+    w_right = optimize.brentq(slope, hi + eps, hi + spread, xtol=1e-14)
+    w_left = optimize.brentq(slope, lo - spread, lo - eps, xtol=1e-14)
+    return tuple(float(w + s2 * real_transforms(nu, w)[0][0]) for w in (w_left, w_right))
+
+
+def deformed_wigner_law(nu, *, variance):
+    """Limiting spectral law of the bulk: ``SC(sigma) ⊞ nu``.
+
+    Parameters
+    ----------
+    nu : SpectralLaw
+        Limiting law of the spectrum of ``S``.
+    variance : float
+        ``sigma^2``.
+
+    Returns
+    -------
+    SpectralLaw
+        ``rmtlib.free.add(Semicircle(variance=variance), nu)``.
+    """
+    s2 = _validate.positive("variance", variance)
+    return free.add(laws.Semicircle(variance=s2), nu)
+
+
+def random_direction_outlier(theta, nu, *, variance):
+    """Outlier of ``R/sqrt(N) + S_bulk + theta u u^T`` for a uniformly random unit vector ``u``.
+
+    Parameters
+    ----------
+    theta : float
+        Spike strength (positive: right of the bulk).
+    nu : SpectralLaw
+        Law of ``S_bulk``.
+    variance : float
+        ``sigma^2``.
+
+    Returns
+    -------
+    float
+        ``omega_0 + sigma^2/theta`` with ``G_nu(omega_0) = 1/theta``, NaN if there is no outlier.
+
+    Notes
+    -----
+    Benaych-Georges and Nadakuditi (2011) applied twice: ``omega_0`` is the outlier of
+    ``S_bulk + theta u u^T`` and ``H(omega_0) = omega_0 + sigma^2/theta`` (derived in the spec, §4.3).
+    """
+    s2 = _validate.positive("variance", variance)
+    if not isinstance(theta, Real) or theta <= 0:
+        raise ValueError(f"theta must be positive, got {theta!r}")
+    hi = _hull(nu)[1]
+    f = lambda w: real_transforms(nu, w)[0][0] - 1.0 / theta
+    eps = 1e-12 * max(1.0, abs(hi))
+    if f(hi + eps) <= 0:
+        return math.nan
+    w0 = optimize.brentq(f, hi + eps, hi + 10 * (abs(hi) + theta + 1), xtol=1e-14)
+    if 1.0 - s2 * real_transforms(nu, w0)[1][0] <= 0:
+        return math.nan
+    return float(w0 + s2 / theta)
+
+
+def outlier_fluctuation_variance(theta, nu, *, variance, fourth_cumulant=0.0):
+    """Limiting variance of ``sqrt(N) (lambda - H(theta))`` for one outlier along a coordinate axis.
+
+    Parameters
+    ----------
+    theta : float
+        Eigenvalue of ``S`` producing the outlier.
+    nu : SpectralLaw
+        Bulk law of ``S``.
+    variance : float
+        ``sigma^2``.
+    fourth_cumulant : float, default 0
+        ``E x^4 - 3`` of the unit-variance off-diagonal entry law (0 for Gaussian, -2 for Rademacher).
+
+    Returns
+    -------
+    float
+        ``sigma^2 [2 H' + kappa_4 H'^2 (1 - H')]`` (NaN if no outlier).
+
+    Notes
+    -----
+    Derived for the chapter (Schur complement of the spike coordinate, linearised): the fluctuation
+    is ``H'`` times the diagonal entry plus a quadratic form whose variance carries the fourth
+    cumulant through ``(1/N) sum_a G_aa^2 -> ∫dnu/(theta-s)^2``. It is not universal: this is the
+    non-universality of localized spikes (Capitaine, Donati-Martin, Féral 2009).
+    """
+    s2 = _validate.positive("variance", variance)
+    slope = outliers([theta], nu, variance=s2)[1][0]
+    return float(s2 * (2.0 * slope + fourth_cumulant * slope**2 * (1.0 - slope)))
+
+
+def cluster_sd_prediction(theta, k, n, nu, *, variance):
+    """Predicted standard deviation of a cluster of ``k`` coincident outliers at ``theta``.
+
+    Parameters
+    ----------
+    theta : float
+        The common eigenvalue of ``S``.
+    k, n : int
+        Cluster size and matrix size.
+    nu : SpectralLaw
+        Bulk law.
+    variance : float
+        ``sigma^2``.
+
+    Returns
+    -------
+    float
+        ``sqrt(H'(theta) sigma^2 (k + 1 - 2/k) / n)``.
+
+    Notes
+    -----
+    Derived heuristic: the cluster is ``H(theta) + sqrt(H' sigma^2 / n) * spec(GOE_k)`` with unit
+    off-diagonal variance; ``E`` of the empirical variance of ``spec(GOE_k)`` is ``k + 1 - 2/k``.
+    """
+    s2 = _validate.positive("variance", variance)
+    k = _validate.integer("k", k, low=1)
+    n = _validate.integer("n", n, low=1)
+    slope = outliers([theta], nu, variance=s2)[1][0]
+    return float(math.sqrt(slope * s2 * (k + 1 - 2.0 / k) / n))
+
+
+# ----------------------------------------------------------------------------- samplers
+def bulk_points(nu, n, *, grid="quantile", rng=None):
+    """Bulk eigenvalues of ``S``: ``n`` quantiles of ``nu`` (deterministic) or ``n`` i.i.d. draws.
+
+    Parameters
+    ----------
+    nu : SpectralLaw
+        Target law (its ``cdf`` is inverted by bisection).
+    n : int
+        Number of points.
+    grid : {"quantile", "iid"}
+        ``"quantile"``: ``F^{-1}((j - 1/2)/n)``; ``"iid"``: ``F^{-1}(U_j)``.
+    rng : Generator or int, optional
+        Needed for ``"iid"``.
+
+    Returns
+    -------
+    ndarray
+        Sorted points.
+    """
+    n = _validate.integer("n", n, low=1)
+    if grid not in ("quantile", "iid"):
+        raise ValueError(f"grid must be 'quantile' or 'iid', got {grid!r}")
+    q = (np.arange(n) + 0.5) / n if grid == "quantile" else np.sort(_validate.as_generator(rng).random(n))
+    lo, hi = _hull(nu)
+    if type(nu).__name__ == "Uniform":
+        return lo + (hi - lo) * q
+    a = np.full(n, lo - 1e-9 * (1 + abs(lo)))
+    b = np.full(n, hi)
+    for _ in range(64):  # smallest x with cdf(x) >= q
+        m = 0.5 * (a + b)
+        up = np.asarray(nu.cdf(m)) >= q
+        b = np.where(up, m, b)
+        a = np.where(up, a, m)
+    loc, _ = _discrete_parts(nu)
+    if loc.size:  # snap to atoms that bisection reached to rounding accuracy
+        near = np.abs(b[:, None] - loc[None, :]) < 1e-9 * (1 + hi - lo)
+        b = np.where(near.any(axis=1), loc[near.argmax(axis=1)], b)
+    return b
+
+
+def sample_wigner(n, *, variance=1.0, entries="gaussian", rng, **params):
+    """``R / sqrt(n)`` with ``R`` symmetric, off-diagonal entries i.i.d. of variance ``sigma^2``.
+
+    Parameters
+    ----------
+    n : int
+        Size.
+    variance : float
+        ``sigma^2``.
+    entries : str
+        Entry law from :data:`rmtlib.entries.NAMES` (unit variance), scaled by ``sigma``.
+    rng : Generator or int
+        Random source.
+    **params
+        Parameters of the entry law (e.g. ``nu=5`` for ``student_t``).
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        Off-diagonal ``sigma x_ij / sqrt(n)``, diagonal ``sqrt(2) sigma x_ii / sqrt(n)`` (GOE for
+        Gaussian entries).
+    """
+    n = _validate.integer("n", n, low=1)
+    s2 = _validate.positive("variance", variance)
+    x = _entries.sample(entries, (n, n), rng=_validate.as_generator(rng), **params)
+    r = np.triu(x, 1)
+    r = r + r.T + math.sqrt(2.0) * np.diag(np.diag(x))
+    return r * math.sqrt(s2 / n)
+
+
+def sample_deformed_wigner(thetas, bulk, *, variance=1.0, entries="gaussian", rng, **params):
+    """The matrix ``H = R/sqrt(N) + diag(thetas, bulk)`` with ``N = len(thetas) + len(bulk)``.
+
+    Parameters
+    ----------
+    thetas : array_like
+        Outlier eigenvalues of ``S`` (coordinates ``0 .. k-1``).
+    bulk : array_like
+        Bulk eigenvalues of ``S`` (see :func:`bulk_points`).
+    variance, entries, rng, **params
+        As in :func:`sample_wigner`.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+    """
+    diag = np.concatenate([np.atleast_1d(np.asarray(thetas, float)), np.asarray(bulk, float)])
+    h = sample_wigner(diag.size, variance=variance, entries=entries, rng=rng, **params)
+    h[np.diag_indices_from(h)] += diag
+    return h
+
+
+def measure_outliers(thetas, bulk, *, variance=1.0, entries="gaussian", rng, vectors=True, **params):
+    """Sample ``H`` and return the eigenvalues matched to ``thetas`` and their squared overlaps.
+
+    Parameters
+    ----------
+    thetas : array_like
+        Outlier eigenvalues of ``S``; those above the bulk are matched to the top eigenvalues,
+        those below to the bottom ones, in sorted order.
+    bulk : array_like
+        Bulk eigenvalues of ``S``.
+    variance, entries, rng, **params
+        As in :func:`sample_wigner`.
+    vectors : bool, default True
+        Also measure the squared overlaps ``|<v_i, e_i>|^2`` with the coordinate of ``theta_i``.
+
+    Returns
+    -------
+    dict
+        ``positions`` and ``overlaps`` (NaN if ``vectors`` is False), in the order of ``thetas``;
+        ``top`` (largest eigenvalue not matched to a theta above the bulk).
+    """
+    th = np.atleast_1d(np.asarray(thetas, float))
+    bulk = np.asarray(bulk, float)
+    h = sample_deformed_wigner(th, bulk, variance=variance, entries=entries, rng=rng, **params)
+    mid = np.median(bulk)
+    up = np.flatnonzero(th > mid)[np.argsort(-th[th > mid], kind="stable")]
+    down = np.flatnonzero(th <= mid)[np.argsort(th[th <= mid], kind="stable")]
+    if vectors:
+        w, v = np.linalg.eigh(h)
+    else:
+        w, v = np.linalg.eigvalsh(h), None
+    n = w.size
+    idx = np.empty(th.size, dtype=int)
+    idx[up] = n - 1 - np.arange(up.size)
+    idx[down] = np.arange(down.size)
+    pos = w[idx]
+    ov = v[np.arange(th.size), idx] ** 2 if vectors else np.full(th.size, np.nan)
+    return {"positions": pos, "overlaps": ov, "top": float(w[n - 1 - up.size])}
