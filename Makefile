@@ -1,5 +1,6 @@
 # rmt-dnn: `make book` builds the website, `make test` runs the whole test suite.
-# Both create or update .venv from requirements/pins.txt first (pip only, Python >= 3.11).
+# Both create or update .venv from requirements/pins.txt first (pip only, Python >= 3.11), with the
+# extras the book and the tests need: `pip install rmtlib` alone installs numpy, scipy and numba only.
 
 PROFILE ?= paper
 PYTHON ?= python3
@@ -24,7 +25,7 @@ help:
 $(STAMP): pyproject.toml $(PINS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c $(PINS) -e '.[book,test]'
+	$(BIN)/python -m pip install --quiet -c $(PINS) -e '.[compendium,book,test]'
 	@touch $@
 
 venv: $(STAMP)

@@ -36,7 +36,7 @@ def make_notebook(directory: Path, stem: str, *, params: str, body: list[str],
 
 
 TINY_BODY = [
-    "from rmtlib import checks\nimport matplotlib.pyplot as plt",
+    "from rmtlib.compendium import checks\nimport matplotlib.pyplot as plt",
     "report = checks.Report('tiny')\nreport.check('scaled', 'n times scale stays below the bound.', "
     "n * scale, bound)",
     "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [0, n])\nplt.show()",

@@ -94,19 +94,10 @@ def test_table_formats():
     assert short.startswith("| check | claim |") and "| w | Inside. | 0.5 | in [0, 1] | pass |" in short
 
 
-def test_load_calibration(tmp_path, monkeypatch):
-    monkeypatch.setenv("RMTLIB_DATA_DIR", str(tmp_path))
-    (tmp_path / "demo_calibration.json").write_text('{"threshold": 0.5}')
-    assert checks.load_calibration("demo") == {"threshold": 0.5}
-    with pytest.raises(FileNotFoundError, match="no calibration"):
-        checks.load_calibration("missing")
-
-
-@pytest.mark.notebook
 def test_breaking_a_check_fails_execution_naming_notebook_and_claim(tmp_path, monkeypatch):
     """A notebook whose check fails stops papermill with the notebook, the cell and the claim."""
     path = make_notebook(tmp_path, "broken", params="value = 0.5", body=[
-        "from rmtlib import checks\nreport = checks.Report('broken')",
+        "from rmtlib.compendium import checks\nreport = checks.Report('broken')",
         "report.check('fine', 'This claim holds.', 0.1, 1.0)\n"
         "report.check('ks_law', 'The spectrum follows the law.', value, 0.25)",
         "report.finish()",
@@ -121,3 +112,15 @@ def test_breaking_a_check_fails_execution_naming_notebook_and_claim(tmp_path, mo
     assert "ks_law: The spectrum follows the law." in message and "fine" not in message
     assert (tmp_path / "results" / "broken" / "checks.json").is_file()
     assert not execution.is_fresh(nb, "quick", results=tmp_path / "results")
+
+
+def test_tables_format_numbers_and_refuse_ragged_rows(capsys):
+    from rmtlib.compendium import tables
+
+    md = tables.markdown_table(["case", "KS", "n"], [["a|b", 0.0123456, 400]])
+    assert md.splitlines() == ["| case | KS | n |", "|---|---|---|", r"| a\|b | 0.01235 | 400 |"]
+    assert tables.plain_table(["x", "value"], [["long name", 1.5]]).splitlines()[1] == "long name  1.5"
+    tables.show_table(["x"], [[2]])
+    assert capsys.readouterr().out.strip().splitlines() == ["x", "2"]
+    with pytest.raises(ValueError, match="2 cells for 3 columns"):
+        tables.markdown_table(["a", "b", "c"], [[1, 2]])

@@ -57,7 +57,7 @@ def test_glued_numpy_scalars_have_plain_text(tmp_path, monkeypatch):
     from conftest import make_notebook
 
     path = make_notebook(tmp_path, "gluey", params="seed = 1", body=[
-        "import numpy as np\nfrom myst_nb import glue\nfrom rmtlib import checks",
+        "import numpy as np\nfrom myst_nb import glue\nfrom rmtlib.compendium import checks",
         "glue('x', np.float64(0.25), display=False)\nglue('k', np.int64(3), display=False)",
         "report = checks.Report('gluey')\nreport.check('x', 'Already glued above.', 0.25, 1.0)\n"
         "report.check('y', 'Glued by the check.', 0.5, 1.0)",

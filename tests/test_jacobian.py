@@ -15,7 +15,7 @@ from scipy.special import comb
 
 from rmtlib.models import jacobian as J
 from rmtlib.models import mean_field
-from rmtlib.compendium.checks import load_calibration
+from rmtlib.compendium.calibration import Calibration
 from rmtlib import spectra
 from rmtlib.laws import MarchenkoPastur
 
@@ -350,11 +350,11 @@ def test_calibration_threshold_scales_like_inverse_sqrt_n():
 def test_calibration_file_covers_the_chapter():
     from rmtlib.experiments import jacobian as S
 
-    cal = S.Calibration(load_calibration("jacobian"))
+    cal = Calibration.load("jacobian")
     for key, spec in S.calibration_experiments().items():
-        runs = {r["n"]: r for r in cal.doc["experiments"][key]}
+        runs = {e["n"]: e for e in cal.entries if e["statistic"] == key}
         assert sorted(runs) == sorted(spec["ns"])
-        assert all(len(r["values"]) >= 10 and r["factor"] <= 1.5 for r in runs.values())
+        assert all(len(e["values"]) >= 10 and e["safety"] <= 1.5 for e in runs.values())
 
 
 @pytest.mark.parametrize("act,sw,sb,depth", [("tanh", 1.5, 0.2, 3), ("relu", SQRT2, 0.0, 3), ("hard_tanh", 1.1, 0.05, 2),

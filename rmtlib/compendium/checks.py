@@ -23,13 +23,12 @@ from dataclasses import asdict, dataclass
 from numbers import Real
 from pathlib import Path
 
-__all__ = ["Check", "Report", "OPS", "format_value", "load_calibration", "output_dir", "read_checks"]
+__all__ = ["Check", "Report", "OPS", "format_value", "output_dir", "read_checks"]
 
 OPS = ("<=", ">=", "within")
 """The comparison operators a check may use."""
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
@@ -197,31 +196,6 @@ def output_dir() -> Path:
         ``$RMTLIB_OUTPUT_DIR`` if set (the runners set it), else the current directory.
     """
     return Path(os.environ.get("RMTLIB_OUTPUT_DIR") or os.getcwd())
-
-
-def load_calibration(stem: str) -> dict:
-    """Load the threshold calibration of a chapter from ``tests/data/<stem>_calibration.json``.
-
-    Parameters
-    ----------
-    stem : str
-        Notebook stem, e.g. ``"toolkit"``.
-
-    Returns
-    -------
-    dict
-        The parsed JSON document.
-
-    Notes
-    -----
-    The directory is ``$RMTLIB_DATA_DIR`` if set, else ``tests/data`` of the source checkout that
-    rmtlib is installed from (``pip install -e .``).
-    """
-    base = Path(os.environ.get("RMTLIB_DATA_DIR") or _DATA_DIR)
-    path = base / f"{stem}_calibration.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no calibration for notebook {stem!r}: {path} does not exist")
-    return json.loads(path.read_text())
 
 
 def read_checks(path) -> list[Check]:

@@ -1,28 +1,33 @@
-"""Execute the chapter notebooks with papermill: parameters, profiles, run folders, reuse.
+"""Execute the chapter notebooks with papermill: run folders, the book's results, reuse.
 
-A notebook ``notebooks/<stem>.ipynb`` declares its parameters in its first code cell (tagged
-``parameters``, plain literals: the ``paper`` defaults). Named overrides live in
-``rmtlib/profiles/<stem>.json`` as ``{"quick": {...}, "paper": {}}``. Everything here validates the
-requested notebook, profile and parameters *before* a kernel starts.
+The notebooks, their parameters and profiles are read and validated by
+:mod:`rmtlib.compendium.parameters` before a kernel starts. An executed copy records the content
+hashes of its inputs, taken when its execution starts, and is reused only while they still match
+(:func:`is_fresh`).
 """
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
+import importlib.metadata
 import json
 import os
+import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+# re-exported: callers use execution.Notebook, execution.parse_value, ... (documented in parameters)
+from rmtlib.compendium.parameters import (  # noqa: F401
+    PROFILE_DIR, Notebook, parameter_hash, parse_value, profile_dir, read_parameters,
+)
+
 __all__ = [
-    "ROOT", "NOTEBOOK_DIR", "PROFILE_DIR", "RESULTS_DIR", "Notebook", "NotebookError",
-    "profile_dir", "notebooks", "find_notebook", "parse_value", "execute", "execute_for_book", "is_fresh",
-    "new_run_dir", "extract_figures", "parameter_hash",
+    "ROOT", "NOTEBOOK_DIR", "RESULTS_DIR", "PINS", "COMPENDIUM_PACKAGES", "NotebookError", "notebooks",
+    "find_notebook", "execute", "execute_for_book", "is_fresh", "stale_reasons", "input_digests",
+    "new_run_dir", "extract_figures",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,178 +35,18 @@ LIBRARY_DIR = PACKAGE_DIR.parent
 ROOT = Path(os.environ.get("RMTLIB_ROOT") or LIBRARY_DIR.parent)
 """The source checkout (rmtlib is installed editable from it)."""
 NOTEBOOK_DIR = ROOT / "notebooks"
-PROFILE_DIR = PACKAGE_DIR / "profiles"
-"""Default location of the profile files (``$RMTLIB_PROFILE_DIR`` overrides it)."""
 RESULTS_DIR = ROOT / "book" / "results"
+PINS = ROOT / "requirements" / "pins.txt"
+"""The pinned dependency closure; the installed version of each package named there is an input."""
+COMPENDIUM_PACKAGES = ("numpy", "scipy", "numba", "matplotlib", "scikit-learn", "papermill",
+                       "nbformat", "ipykernel", "myst-nb")
+"""The packages whose versions are inputs when :data:`PINS` does not exist (an installed rmtlib)."""
 INJECTED_TAG = "injected-parameters"
 HIDE_TAG = "hide-cell"
 
 
-def profile_dir() -> Path:
-    """Return the directory of the profile files: ``$RMTLIB_PROFILE_DIR`` or ``rmtlib/profiles``."""
-    return Path(os.environ.get("RMTLIB_PROFILE_DIR") or PROFILE_DIR)
-
-
 class NotebookError(RuntimeError):
     """A notebook failed to execute; the message names the notebook, the cell and the error."""
-
-
-@dataclass
-class Notebook:
-    """A chapter notebook with its parameters and profiles.
-
-    Attributes
-    ----------
-    path : pathlib.Path
-        The ``.ipynb`` file.
-    defaults : dict
-        Parameter name -> default value, read from the cell tagged ``parameters``.
-    profiles : dict
-        Profile name -> overrides, from ``<profile_dir>/<stem>.json`` (``{}`` if absent).
-    """
-
-    path: Path
-    defaults: dict
-    profiles: dict = field(default_factory=dict)
-
-    @property
-    def stem(self) -> str:
-        """The file name without ``.ipynb``."""
-        return self.path.stem
-
-    @classmethod
-    def load(cls, path) -> "Notebook":
-        """Read a notebook's parameters cell and its profiles file (see :func:`profile_dir`)."""
-        path = Path(path)
-        nb = nbformat.read(path, as_version=4)
-        defaults = read_parameters(nb, name=path.name)
-        profile_path = profile_dir() / f"{path.stem}.json"
-        profiles = json.loads(profile_path.read_text()) if profile_path.is_file() else {}
-        if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
-            raise ValueError(f"{profile_path}: expected {{profile name: {{parameter: value}}}}")
-        self = cls(path, defaults, profiles)
-        for name, overrides in profiles.items():
-            self.resolve(profile=name, overrides=overrides, _origin=f"profile {name!r}")
-        return self
-
-    @property
-    def profile_path(self) -> Path:
-        """Where this notebook's profiles are stored."""
-        return profile_dir() / f"{self.stem}.json"
-
-    def resolve(self, *, profile=None, overrides=None, _origin="-p") -> dict:
-        """Return the full parameter set: defaults, then the profile, then the overrides.
-
-        Parameters
-        ----------
-        profile : str, optional
-            A profile name (must exist for this notebook).
-        overrides : dict, optional
-            Parameter name -> value; each name must be a parameter and each value must have the
-            type of its default (an int is accepted for a float).
-
-        Returns
-        -------
-        dict
-            Every parameter with its value.
-        """
-        params = dict(self.defaults)
-        if profile is not None:
-            if profile not in self.profiles:
-                valid = ", ".join(sorted(self.profiles)) or "(none)"
-                raise ValueError(f"notebook {self.stem!r} has no profile {profile!r}; valid profiles: {valid}")
-            params.update(self._checked(self.profiles[profile], f"profile {profile!r}"))
-        params.update(self._checked(overrides or {}, _origin))
-        return params
-
-    def _checked(self, values: dict, origin: str) -> dict:
-        out = {}
-        for name, value in values.items():
-            if name not in self.defaults:
-                raise ValueError(
-                    f"notebook {self.stem!r} has no parameter {name!r} ({origin}); valid parameters: "
-                    + ", ".join(self.defaults))
-            out[name] = _coerce(self.stem, name, value, self.defaults[name])
-        return out
-
-
-def _type_name(value) -> str:
-    return "None" if value is None else type(value).__name__
-
-
-def _coerce(stem, name, value, default):
-    expected = type(default)
-    if default is None or isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
-        return value
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    raise ValueError(
-        f"parameter {name!r} of notebook {stem!r} takes a value of type {_type_name(default)} "
-        f"(default {default!r}), got {value!r} of type {_type_name(value)}")
-
-
-def parse_value(notebook: Notebook, name: str, text: str):
-    """Parse a command-line value by the type of the parameter's default.
-
-    Parameters
-    ----------
-    notebook : Notebook
-        The notebook whose parameter is set.
-    name : str
-        The parameter name (must exist).
-    text : str
-        The value as typed, e.g. ``"400"``, ``"0.5"``, ``"true"``, ``"[1, 2]"``.
-
-    Returns
-    -------
-    object
-        The value, of the default's type.
-    """
-    if name not in notebook.defaults:
-        raise ValueError(f"notebook {notebook.stem!r} has no parameter {name!r}; valid parameters: "
-                         + ", ".join(notebook.defaults))
-    default = notebook.defaults[name]
-    wrong = ValueError(f"parameter {name!r} of notebook {notebook.stem!r} takes a value of type "
-                       f"{_type_name(default)} (default {default!r}), got {text!r}")
-    if isinstance(default, bool):
-        lowered = text.strip().lower()
-        if lowered in ("true", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "0", "no", "off"):
-            return False
-        raise wrong
-    if isinstance(default, str):
-        return text
-    try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        raise wrong from None
-    try:
-        return _coerce(notebook.stem, name, value, default)
-    except ValueError:
-        raise wrong from None
-
-
-def read_parameters(nb, *, name="notebook") -> dict:
-    """Return the defaults of the first code cell, which must be tagged ``parameters``.
-
-    Only plain assignments of literals (``name = 3``, ``name = [1, 2]``) are allowed there.
-    """
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    if not code or "parameters" not in code[0].get("metadata", {}).get("tags", []):
-        raise ValueError(f"{name}: the first code cell must be tagged 'parameters'")
-    tree = ast.parse(code[0].source)
-    defaults = {}
-    for node in tree.body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            raise ValueError(f"{name}: the parameters cell may only hold 'name = literal' lines, "
-                             f"found {ast.unparse(node)!r}")
-        try:
-            defaults[node.targets[0].id] = ast.literal_eval(node.value)
-        except ValueError:
-            raise ValueError(f"{name}: parameter {node.targets[0].id!r} is not a literal") from None
-    return defaults
 
 
 def notebooks(directory=None) -> list[Notebook]:
@@ -220,12 +65,6 @@ def find_notebook(name: str, *, directory=None) -> Notebook:
         return Notebook.load(candidate)
     valid = ", ".join(nb.stem for nb in notebooks(directory)) or "(none)"
     raise ValueError(f"unknown notebook {name!r}; valid notebooks: {valid}")
-
-
-def parameter_hash(params: dict) -> str:
-    """Return a short (8 hex digits) hash of a parameter set."""
-    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
 
 def new_run_dir(base, stem: str, params: dict) -> Path:
@@ -262,17 +101,13 @@ def _describe_failure(stem: str, output: Path, exc) -> str:
     return f"notebook {stem!r} failed in {where}: {ename}: {evalue}\n(executed copy: {output})"
 
 
-def _hide_injected(path: Path) -> None:
+def _finish_output(path: Path, info: dict) -> None:
+    """Hide the injected-parameters cell and record ``info`` as ``metadata.rmtlib``."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if INJECTED_TAG in tags and HIDE_TAG not in tags:
             tags.append(HIDE_TAG)
-    nbformat.write(nb, path)
-
-
-def _set_metadata(path: Path, info: dict) -> None:
-    nb = nbformat.read(path, as_version=4)
     nb.metadata["rmtlib"] = info
     nbformat.write(nb, path)
 
@@ -302,7 +137,9 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     Returns
     -------
     dict
-        ``{"profile", "parameters", "seconds", "status"}`` as recorded in the metadata.
+        ``{"profile", "parameters", "inputs", "seconds", "status"}`` as recorded in the metadata;
+        ``inputs`` (see :func:`input_digests`) is taken before the kernel starts, so that a source
+        edited during the execution makes the result stale.
 
     Raises
     ------
@@ -320,7 +157,8 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     previous = os.environ.get("RMTLIB_OUTPUT_DIR")
     os.environ["RMTLIB_OUTPUT_DIR"] = str(output_dir.resolve())
     start = time.perf_counter()
-    info = {"profile": profile, "parameters": params, "status": "failed"}
+    info = {"profile": profile, "parameters": params, "inputs": input_digests(notebook),
+            "status": "failed"}
     try:
         papermill.execute_notebook(
             str(notebook.path), str(output), parameters=params, kernel_name="python3",
@@ -335,39 +173,122 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
         else:
             os.environ["RMTLIB_OUTPUT_DIR"] = previous
         if output.exists():
-            _hide_injected(output)
-            _set_metadata(output, info)
+            _finish_output(output, info)
     return info
 
 
-def _inputs(notebook: Notebook) -> list[Path]:
-    data = PACKAGE_DIR / "data" / f"{notebook.stem}_calibration.json"
-    paths = [notebook.path, notebook.profile_path, data, *LIBRARY_DIR.rglob("*.py")]
-    return [p for p in paths if p.exists()]
+def _calibration_path(stem: str) -> Path:
+    # the same file as the calibration loader reads: $RMTLIB_DATA_DIR, else the package data
+    base = os.environ.get("RMTLIB_DATA_DIR") or PACKAGE_DIR / "data"
+    return Path(base) / f"{stem}_calibration.json"
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _package_versions() -> dict:
+    if PINS.is_file():
+        lines = (line.split("#")[0].strip() for line in PINS.read_text().splitlines())
+        names = [re.split(r"[<>=!~;\[ ]", line, maxsplit=1)[0] for line in lines if line]
+    else:
+        names = list(COMPENDIUM_PACKAGES)
+    installed = {}
+    for dist in importlib.metadata.distributions():
+        installed.setdefault(_norm(dist.name or ""), dist.version)
+    return {name: installed.get(_norm(name)) for name in names}
+
+
+def input_digests(notebook: Notebook) -> dict:
+    """Return the content hashes (sha256) of everything an executed notebook depends on.
+
+    Parameters
+    ----------
+    notebook : Notebook
+        The notebook.
+
+    Returns
+    -------
+    dict
+        ``notebook``, ``profile`` and ``calibration`` (the hash of the file, ``None`` if it does not
+        exist; the calibration is read from ``$RMTLIB_DATA_DIR`` when it is set), ``sources``
+        (``{"rmtlib/...py": hash}`` for every ``.py`` under ``rmtlib/``, recursively) and
+        ``packages`` (``{name: installed version or None}`` for every package of
+        ``requirements/pins.txt``, or of :data:`COMPENDIUM_PACKAGES` without it).
+    """
+    sources = sorted(LIBRARY_DIR.rglob("*.py"))
+    return {
+        "notebook": _sha256(notebook.path),
+        "profile": _sha256(notebook.profile_path),
+        "calibration": _sha256(_calibration_path(notebook.stem)),
+        "sources": {p.relative_to(LIBRARY_DIR.parent).as_posix(): _sha256(p) for p in sources},
+        "packages": _package_versions(),
+    }
+
+
+def _changed(recorded: dict, current: dict) -> list[str]:
+    reasons = []
+    for key, now in current.items():
+        then = recorded.get(key)
+        if isinstance(now, dict) and isinstance(then, dict):
+            names = sorted(k for k in now.keys() | then.keys() if now.get(k) != then.get(k))
+            reasons += [f"{key}: {name} changed" for name in names]
+        elif now != then:
+            reasons.append(f"the {key} file changed")
+    return reasons
+
+
+def stale_reasons(notebook: Notebook, profile: str, *, results=None) -> list[str]:
+    """Say why ``book/results/<stem>.ipynb`` cannot be reused for ``profile`` (empty: it can).
+
+    Parameters
+    ----------
+    notebook : Notebook
+        The notebook.
+    profile : str
+        The profile the result must have been executed with.
+    results : path, optional
+        Directory of executed notebooks (default ``book/results``).
+
+    Returns
+    -------
+    list of str
+        Empty when the executed copy and its ``checks.json`` exist, the execution succeeded with
+        this profile's parameters, and the input hashes it recorded when it started equal
+        :func:`input_digests` now; otherwise one line per reason.
+    """
+    results = Path(results or RESULTS_DIR)
+    output = results / f"{notebook.stem}.ipynb"
+    if not (output.is_file() and (results / notebook.stem / "checks.json").is_file()):
+        return ["no executed copy with its checks.json"]
+    try:
+        info = nbformat.read(output, as_version=4).metadata.get("rmtlib", {})
+    except (OSError, ValueError):
+        return ["the executed copy cannot be read"]
+    if info.get("status") != "ok":
+        return ["the last execution failed"]
+    if info.get("profile") != profile:
+        return [f"executed with profile {info.get('profile')!r}"]
+    if info.get("parameters") != json.loads(json.dumps(notebook.resolve(profile=profile))):
+        return ["the parameters changed"]
+    if not isinstance(info.get("inputs"), dict):
+        return ["no input hashes recorded"]
+    return _changed(info["inputs"], input_digests(notebook))
 
 
 def is_fresh(notebook: Notebook, profile: str, *, results=None) -> bool:
     """Whether ``book/results/<stem>.ipynb`` can be reused for ``profile``.
 
     It can when it exists, executed successfully with this profile's parameters, has its
-    ``checks.json``, and is newer than the notebook, its profile file, its calibration data and every
-    ``rmtlib/*.py``.
+    ``checks.json``, and the content hashes of its inputs (notebook, profile file, calibration data,
+    every ``rmtlib`` source, installed package versions), recorded when its execution started, are
+    unchanged; see :func:`stale_reasons`.
     """
-    results = Path(results or RESULTS_DIR)
-    output = results / f"{notebook.stem}.ipynb"
-    checks = results / notebook.stem / "checks.json"
-    if not (output.is_file() and checks.is_file()):
-        return False
-    try:
-        info = nbformat.read(output, as_version=4).metadata.get("rmtlib", {})
-    except (OSError, ValueError):
-        return False
-    if info.get("status") != "ok" or info.get("profile") != profile:
-        return False
-    if info.get("parameters") != json.loads(json.dumps(notebook.resolve(profile=profile))):
-        return False
-    built = min(output.stat().st_mtime, checks.stat().st_mtime)
-    return all(p.stat().st_mtime < built for p in _inputs(notebook))
+    return not stale_reasons(notebook, profile, results=results)
 
 
 def execute_for_book(notebook: Notebook, profile: str, *, results=None, reuse=True,

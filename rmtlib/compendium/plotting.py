@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmtlib import spectra
+from rmtlib._numerics import validate as _validate
+
 __all__ = ["house_style", "compare", "THEORY_COLOR", "SAMPLE_COLOR"]
 
 THEORY_COLOR = "#c0392b"
@@ -33,15 +36,6 @@ def house_style() -> None:
         "legend.fontsize": 9,
         "legend.frameon": False,
     })
-
-
-def _atom_tolerance(eigenvalues: np.ndarray, tol) -> float:
-    if tol is not None:
-        if not (np.isfinite(tol) and tol >= 0):
-            raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
-        return float(tol)
-    scale = max(float(np.max(np.abs(eigenvalues))), 1.0)
-    return 1e-8 * scale
 
 
 def compare(ax, eigenvalues, law, *, bins=80, label=None, ks=None, tol=None):
@@ -81,7 +75,7 @@ def compare(ax, eigenvalues, law, *, bins=80, label=None, ks=None, tol=None):
         raise ValueError("eigenvalues must be a non-empty array of finite numbers")
     if not (isinstance(bins, (int, np.integer)) and bins >= 1):
         raise ValueError(f"bins must be a positive integer, got {bins!r}")
-    tol = _atom_tolerance(values, tol)
+    tol = spectra.default_tol(values) if tol is None else _validate.real("tol", tol, low=0.0)
     atoms = [(float(loc), float(mass)) for loc, mass in law.atoms]
     in_atom = np.zeros(values.size, dtype=bool)
     atom_rows = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rmtlib.models import nonlinear as nl
+from rmtlib.models import layers, nonlinear as nl
 from rmtlib import spectra
 
 DEFAULTS = {
@@ -41,7 +41,7 @@ def law(activation, phi, psi):
 @functools.cache
 def layer_laws(alpha, phi, depth):
     """Cached `nonlinear.layer_laws` for f_alpha."""
-    return tuple(nl.layer_laws(nl.alpha_family(alpha), phi=phi, depth=depth))
+    return tuple(layers.layer_laws(layers.alpha_family(alpha), phi=phi, depth=depth))
 
 
 def _sizes(n0, phi, psi):
@@ -99,7 +99,7 @@ def layer_draws(settings, seed):
     """Spectra of layers 0..depth (width n, m = 2n) for each alpha of ``layer_alphas``."""
     s = {**DEFAULTS, **settings}
     n = s["layer_n"]
-    return {alpha: nl.sample_layers(nl.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
+    return {alpha: layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
                                     rng=np.random.SeedSequence([seed, 2, j]))
             for j, alpha in enumerate(s["layer_alphas"])}
 

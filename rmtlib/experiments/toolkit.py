@@ -23,7 +23,7 @@ import numpy as np
 from rmtlib import free, laws, spectra
 
 __all__ = ["CASES", "DEFORMATION", "POPULATION", "case_law", "sample_case", "calibrate",
-           "calibrated_threshold", "atom_tolerance"]
+           "calibrated_threshold"]
 
 DEFORMATION = 1.0
 """Half-distance a of the two-point deformation ½(δ₋ₐ + δₐ) of the ``deformed`` case."""
@@ -119,11 +119,6 @@ def sample_case(case, n, *, rng):
     return np.linalg.eigvalsh(m)
 
 
-def atom_tolerance(eigenvalues) -> float:
-    """Window around an atom inside which an eigenvalue is counted as the atom (1e-8 x scale)."""
-    return 1e-8 * max(1.0, float(np.max(np.abs(eigenvalues))))
-
-
 def calibrate(cases, sizes, *, seed, repeats, safety=1.5):
     """Calibrate KS thresholds: split KS distance over ``repeats`` seeds at each size.
 
@@ -157,7 +152,7 @@ def calibrate(cases, sizes, *, seed, repeats, safety=1.5):
             values = []
             for child in np.random.SeedSequence(seed).spawn(repeats):
                 ev = sample_case(case, n, rng=np.random.default_rng(child))
-                values.append(spectra.ks_distance(ev, law, tol=atom_tolerance(ev)).statistic)
+                values.append(spectra.ks_distance(ev, law, tol=spectra.default_tol(ev)).statistic)
             rows.append({"n": int(n), "seed": int(seed), "repeats": int(repeats),
                          "values": [round(float(v), 6) for v in values], "max": float(max(values)),
                          "threshold": float(safety * max(values))})
