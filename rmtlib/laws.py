@@ -1,15 +1,10 @@
-"""Spectral laws: probability measures on the real line described by their Stieltjes transform.
+"""The spectral laws with closed forms: semicircle, Marchenko-Pastur, uniform, point masses, empirical.
 
-`SpectralLaw` follows the design of scipy.stats' distributions: a subclass
-supplies formula hooks (``_stieltjes`` and, where closed forms exist,
-``_density``, ``_atoms``, ``_support``, ``_moment``, ``_kernel_spec``) and the
-base class derives the rest: the absolutely continuous density, the atoms, the
-support, the CDF (atoms included), moments, mean and variance.
-
-Convention: G(z) = integral of dmu(t) / (z - t), so G(z) ~ 1/z at infinity and
+Each is a `SpectralLaw` (defined in :mod:`rmtlib.spectral_law` and re-exported here, with
+`GaussianPushforward` from :mod:`rmtlib.pushforward`), so this module is the one place to import
+every law from. Convention: G(z) = integral of dmu(t) / (z - t), so G(z) ~ 1/z at infinity and
 Im G(z) < 0 on the upper half-plane; the density is -Im G(x + i0) / pi.
 """
-
 
 import numpy as np
 from scipy import special

@@ -41,11 +41,35 @@ def test_benchmarks_page_missing_and_present(tmp_path):
     assert "- **machine**: 2 cores" in page and "- **versions**: numpy 2.4.6" in page
 
 
-def test_api_page_documents_present_modules_and_names_missing_ones(tmp_path):
-    for name in ("laws", "free", "extra_module", "_private"):
-        (tmp_path / f"{name}.py").write_text("")
+def test_api_page_follows_the_layers(tmp_path):
+    """Core first (fixed order, then the rest), then models, experiments, compendium, recursively."""
+    files = ["laws.py", "free.py", "extra_module.py", "_private.py", "__init__.py",
+             "_numerics/__init__.py", "_numerics/quadrature.py",
+             "models/jacobian.py", "models/_helper.py", "models/products.py",
+             "experiments/toolkit.py", "compendium/checks.py", "compendium/sub/__init__.py",
+             "compendium/sub/deep.py", "compendium/_private/hidden.py"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "models" / "__init__.py").write_text('"""One module per model.\n\nMore text."""\n')
     page = bookpages.api_page(package_dir=tmp_path)
-    assert ".. automodule:: rmtlib.laws" in page and ".. automodule:: rmtlib.extra_module" in page
-    assert page.index("rmtlib.laws") < page.index("rmtlib.free") < page.index("rmtlib.extra_module")
-    assert "_private" not in page
-    assert "`rmtlib.nonlinear`" in page.split("no source file yet")[1]
+    documented = [line.removeprefix(".. automodule:: ") for line in page.splitlines()
+                  if line.startswith(".. automodule:: ")]
+    assert documented == ["rmtlib.laws", "rmtlib.free", "rmtlib.extra_module",
+                          "rmtlib.models.jacobian", "rmtlib.models.products",
+                          "rmtlib.experiments.toolkit",
+                          "rmtlib.compendium.checks", "rmtlib.compendium.sub.deep"]
+    headings = [line for line in page.splitlines() if line.startswith("## ")]
+    assert headings == ["## Core", "## Models", "## Experiments", "## Compendium"]
+    assert "One module per model." in page and "More text." not in page
+    assert "_private" not in page and "_numerics" not in page and "_helper" not in page
+    assert "`rmtlib.nonlinear`" not in page  # no longer a core module
+    assert "`rmtlib.pushforward`" in page.split("no source file yet")[1]
+
+
+def test_api_page_of_the_installed_package_covers_every_public_module():
+    page = bookpages.api_page()
+    for name in ("rmtlib.laws", "rmtlib.models.jacobian", "rmtlib.experiments.toolkit",
+                 "rmtlib.compendium.execution", "rmtlib.compendium.bookpages"):
+        assert f".. automodule:: {name}\n" in page
+    assert "no source file yet" not in page and "_numerics" not in page

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from conftest import TINY_BODY, make_notebook
@@ -105,3 +106,25 @@ def test_console_script_is_installed_and_lists_the_chapters():
     proc = subprocess.run([str(script), "list"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "toolkit" in proc.stdout and "profiles: quick, paper" in proc.stdout
+
+
+def test_execute_says_why_it_runs_and_reuses_unchanged_results(tiny, tmp_path, capsys, monkeypatch):
+    def fake_execute(source, output, **kwargs):  # a stand-in kernel: copy and write empty checks
+        nbformat.write(nbformat.read(source, as_version=4), output)
+        (Path(kwargs["cwd"]) / "checks.json").write_text('{"checks": []}')
+
+    lib = tmp_path / "lib" / "rmtlib"
+    lib.mkdir(parents=True)
+    (lib / "laws.py").write_text("")
+    monkeypatch.setattr(execution, "LIBRARY_DIR", lib)
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    argv = ["execute", "--profile", "quick", "--results", str(tmp_path / "results"), "--no-progress"]
+    assert run_cli(tiny, *argv) == 0
+    assert "tiny: executing with profile quick (no executed copy with its checks.json)" in capsys.readouterr().out
+    assert run_cli(tiny, *argv) == 0
+    assert "tiny: reusing" in capsys.readouterr().out
+    (lib / "laws.py").write_text("X = 1\n")
+    assert run_cli(tiny, *argv) == 0
+    assert "(sources: rmtlib/laws.py changed)" in capsys.readouterr().out
+    assert run_cli(tiny, *argv, "--force") == 0
+    assert "(--force)" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""Tests of rmtlib.deformed: outlier theory against closed forms, samplers, seeded Monte Carlo."""
+"""Tests of rmtlib.models.deformed and rmtlib.experiments.deformed: outlier theory against closed forms,
+samplers, seeded Monte Carlo, the chapter's experiments and figures."""
 
 import math
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from rmtlib.models import deformed as d
-from rmtlib.experiments import deformed as xd
+from rmtlib.experiments import deformed as xd, pruning as xp
 from rmtlib.experiments.slopes import fit_loglog_slope
 from rmtlib import laws
 
@@ -109,7 +110,7 @@ def test_fluctuation_and_cluster_predictions():
 
 
 def test_uniform_bulk_density_reference():
-    # the independent Biane reference reproduces the spec's test values
+    # the independent Biane reference reproduces the published values rho(0), rho(-1.99) for a = sigma = 1
     assert uniform_density_biane(0.0, 1.0, 1.0) == pytest.approx(0.27385, abs=1e-5)
     assert uniform_density_biane(-1.99, 1.0, 1.0) == pytest.approx(0.14153, abs=1e-5)
 
@@ -214,5 +215,93 @@ def test_growing_sweep_and_outlier_statistics():
     res = xd.outlier_sweep([3.0, 5.0], laws.Uniform(-1, 1), 300, draws=2, rng=4)
     st = xd.outlier_statistics(res)
     assert st["z_max"] >= st["z_focus"] and st["ov_err_focus"] < 0.1
-    with pytest.raises(ValueError, match="safety"):
-        xd.calibrate({}, [1], safety=2.0)
+
+
+# ------------------------------------------------------------------ chapter experiments and figures
+def test_bulk_experiment_law_checks_and_seed_streams():
+    r = xd.bulk_experiment("uniform_1", 200, rng=1)
+    assert r["mass_error"] < 1e-4 and r["edge_error"] < 1e-6 and r["ks"] < 0.1
+    ss = np.random.SeedSequence(5).spawn(2)[0]
+    a = xd.bulk_sweep(100, seed=ss)
+    b = xd.bulk_sweep(100, seed=ss)  # a SeedSequence is not advanced: same numbers twice
+    assert list(a) == list(xd.BULK_CASES) and set(xd.BULK_TITLES) == set(xd.BULK_CASES)
+    assert all(np.array_equal(a[k]["eigenvalues"], b[k]["eigenvalues"]) for k in a)
+
+
+def test_outlier_experiment_finite_rank_statistics():
+    fr = xd.outlier_experiment([3.0, -2.0, 0.8], laws.PointMasses([0.0]), 400, draws=1, seed=3)
+    st = fr["statistics"]
+    # theta = 0.8 makes no outlier, so the maxima run over theta = 3, -2 only
+    assert st["z_max"] == pytest.approx(np.max(np.abs(fr["z"][:2])))
+    assert st["ov_err_max"] == pytest.approx(np.max(np.abs(fr["overlaps"][0, :2] - fr["theory_overlaps"][:2])))
+    assert st["theory_position"] == pytest.approx(10 / 3) and st["finite_rank_position"] == pytest.approx(10 / 3)
+    assert st["naive_distance"] == pytest.approx(st["z_focus"])  # nu = delta_0: the naive formula is the theory
+    assert fr["positions"][0, 2] < 2.1
+
+
+def test_growing_sweep_separation_and_ratio():
+    g = xd.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=np.random.SeedSequence(1))
+    sep, coin = g[("separated", 0.5)], g[("coincident", 0.5)]
+    h = d.outliers([3.0], laws.Uniform(-1, 1), variance=1.0)[1][0]
+    assert sep["separation"] == pytest.approx(2.0 / 19 / math.sqrt(2 * h / 400))
+    assert coin["ratio"] == pytest.approx(np.mean(coin["error"] / coin["prediction"]))
+
+
+def test_rect_and_denoise_experiments():
+    rect = xp.rect_experiment(300, 150, [1.0, 3.0], draws=2, seed=2)
+    assert rect["ratio"] == 0.5 and rect["inverse_error"] < 1e-10
+    assert rect["s_err"] < 0.1 and rect["ov_err"] < 0.15
+    demo = xp.denoise_experiment(400, 200, [3.0, 2.0, 0.5], seed=4)
+    assert demo["expected_rank"] == 2 and demo["sure_rank"] <= demo["rank"] <= demo["expected_rank"]
+    assert demo["errors"]["shrinkage"] < demo["errors"]["truncation"] < demo["errors"]["none"]
+    assert abs(demo["variance"] - 1) < 0.05
+
+
+def test_network_pruning_summary():
+    pytest.importorskip("sklearn")
+    net = xp.network_pruning([0, 1], widths=[64, 12, 12, 10], epochs=2, prune_epochs=1, finetune_epochs=1)
+    acc = np.array([r["gradual"] for r in net["runs"]])
+    assert net["accuracy"]["gradual"] == pytest.approx(acc.mean())
+    assert net["accuracy_sd"]["gradual"] == pytest.approx(acc.std(ddof=1))
+    assert net["gain"] == pytest.approx(net["accuracy"]["gradual"] - net["accuracy"]["dense"])
+    assert 0 < net["param_fraction"] <= 1
+
+
+def test_statistics_is_a_pure_function_of_settings_and_seed():
+    settings = {"bulk_n": 80, "outlier_n": 80, "outlier_draws": 1, "outlier_thetas": [-2.8, 3.0, 5.0],
+                "finite_rank_n": 80, "growing_ns": [40, 60, 80], "growing_alphas": [0.5], "growing_draws": 1,
+                "univ_n": 60, "univ_draws": 3, "rect_n": 80, "rect_m": 40, "rect_draws": 1, "rect_thetas": [2.0, 3.0]}
+    a, b = xd.statistics(settings, 7), xd.statistics(settings, 7)
+    assert a == b and all(math.isfinite(v) for v in a.values())
+    assert {"ks_uniform_1", "outlier_z_focus", "finite_rank_z", "slope_dev_separated_0.5", "cluster_ratio_dev_0.5",
+            "univ_z_gaussian", "univ_sd_dev_student_t_nu5", "rect_s_err", "rect_ov_err"} <= set(a)
+
+
+def test_figures_draw():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rmtlib.compendium.figures import deformed as figures
+
+    bulk = xd.bulk_sweep(100, seed=0)
+    outl = xd.outlier_experiment([3.0, 5.0], laws.Uniform(-2.5, 2.5), 100, draws=1, seed=0)
+    grow = xd.growing_sweep([40, 60, 80], alphas=[0.5], draws=1, seed=0)
+    uni = xd.universality_sweep(60, draws=8, seed=0, entry_laws=(("gaussian", {}),))
+    rect = xp.rect_experiment(80, 40, [2.0, 3.0], draws=1, seed=0)
+    for fig in (figures.bulk(bulk), figures.outliers(outl), figures.growing(grow), figures.universality(uni),
+                figures.rectangular(rect)):
+        assert all(ax.has_data() for ax in fig.axes)
+        plt.close(fig)
+    header, rows = figures.growing_table(grow)
+    assert len(rows) == 2 and all(len(r) == len(header) for r in rows)
+    header, rows = figures.universality_table(uni)
+    assert rows[0][0] == "gaussian" and len(rows[0]) == len(header)
+    runs = [{"one_shot_ranks": [1, 2], "gradual_ranks": [3, 4]}] * 2
+    net = {"runs": runs, "accuracy": {"dense": 0.9, "one_shot": 0.2, "gradual": 0.9},
+           "accuracy_sd": {"dense": 0.01, "one_shot": 0.05, "gradual": 0.01},
+           "params": {"dense": 100.0, "one_shot": 10.0, "gradual": 50.0}}
+    header, rows = figures.network_table(net)
+    assert [r[0] for r in rows] == ["dense", "one_shot", "gradual"] and rows[0][3] == "—"

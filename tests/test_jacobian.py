@@ -1,9 +1,9 @@
-"""Tests of rmtlib.jacobian: mean-field recursion, the limiting law against closed forms, the sampler.
+"""Tests of rmtlib.models.jacobian and the chapter's experiments and figures.
 
-Oracles: closed forms of shared/papers/pastur_slavin.md §3 (Fuss-Catalan / Penson-Zyczkowski for
-linear phi, the ReLU polynomial, Marchenko-Pastur for L = 1), mpmath for the hard-tanh fixed point,
-the spec's reference table (§4, two quadratures), an independent solver (`free_chain`, built on
-rmtlib.free.multiply) and seeded Monte Carlo with tolerances from its statistical error.
+Oracles: closed forms (Fuss-Catalan / Penson-Zyczkowski for linear phi, the ReLU polynomial of
+book/derivations.md, eq. (jac-relu), Marchenko-Pastur for L = 1), mpmath for the hard-tanh fixed
+point, a reference table computed with two quadratures, an independent solver (`free_chain`, built
+on rmtlib.free.multiply) and seeded Monte Carlo with tolerances from its statistical error.
 """
 
 import math
@@ -13,20 +13,17 @@ import numpy as np
 import pytest
 from scipy.special import comb
 
+from rmtlib import spectra
+from rmtlib.compendium.calibration import Calibration
+from rmtlib.compendium.figures import jacobian as figures
+from rmtlib.experiments import jacobian as S, jacobian_sections as sections
+from rmtlib.laws import MarchenkoPastur
 from rmtlib.models import jacobian as J
 from rmtlib.models import mean_field
-from rmtlib.compendium.calibration import Calibration
-from rmtlib import spectra
-from rmtlib.laws import MarchenkoPastur
+from rmtlib.models.products import fuss_catalan_k2_density
+from rmtlib.spectral_law import SpectralLaw
 
 SQRT2 = math.sqrt(2.0)
-
-
-def penson_zyczkowski(x):
-    """Density of the Fuss-Catalan law of order 2 (spec §3)."""
-    a = 27.0 + 3.0 * np.sqrt(81.0 - 12.0 * x)
-    return (2 ** (1 / 3) * np.sqrt(3) / (12 * np.pi)
-            * (2 ** (1 / 3) * a ** (2 / 3) - 6 * x ** (1 / 3)) / (x ** (2 / 3) * a ** (1 / 3)))
 
 
 def fuss_catalan_error(law, depth):
@@ -86,7 +83,7 @@ def test_derivative_nodes_discrete_laws_are_exact():
 def test_linear_depth2_penson_zyczkowski():
     law = J.jacobian_law("linear", depth=2, sigma_w=1.0, sigma_b=0.0)
     x = np.array([0.1, 1.0, 3.0, 6.0, 6.74])
-    np.testing.assert_allclose(law.density(x), penson_zyczkowski(x), rtol=1e-8)
+    np.testing.assert_allclose(law.density(x), fuss_catalan_k2_density(x), rtol=1e-8)
     np.testing.assert_allclose(law.density(x), [1.07972056, 0.17897913, 0.05997339, 0.01504577, 0.00157389],
                                atol=6e-9)
     assert law.atoms == ()
@@ -134,7 +131,7 @@ def test_relu_critical_edges_atom_moments(depth, edge):
 
 
 def test_relu_root_selection_by_continuation():
-    """The spec's pitfall (§2.3): the Herglotz root, not the one with the most negative Im psi."""
+    """The Herglotz root of the closed-form ReLU polynomial, not the one with the most negative Im psi."""
     law = J.jacobian_law("relu", depth=3, sigma_w=SQRT2, sigma_b=0.0)
     psi = law.psi(np.array([1.2 + 0j]))[0]
     assert psi == pytest.approx(-0.19960549 - 0.23476515j, abs=1e-8)
@@ -157,13 +154,33 @@ def test_tanh_reference_table(sw, sb, depth, edge, m1, m2):
 
 def test_second_moment_from_density_matches_formula():
     law = J.jacobian_law("tanh", depth=2, sigma_w=1.5, sigma_b=0.2)
-    x, w = law._nodes_dx()
+    x, w = law.discretize()
     assert np.dot(w, x**2) == pytest.approx(law.moment(2), rel=1e-8)
-    # the CDF is monotone from the power-law floor (mass below 1e-16 lambda_+) up to 1
-    grid = np.geomspace(1e-20, 1.0, 400) * law.upper_edge
+    grid = np.geomspace(1e-30, 1.0, 400) * law.upper_edge
     F = law.cdf(grid)
-    assert np.all(np.diff(F) >= -1e-12) and F[-1] == 1.0
-    assert F[0] < law.mass_error < 1e-3
+    assert np.all(np.diff(F) >= -1e-12) and F[-1] == 1.0 and 0.0 < F[0] < 1e-8
+
+
+def _mass_below(law, x):
+    """Reference integral of the density from 0 to x: Gauss-Legendre in log t from 1e-60 lambda_+,
+    plus the power law ``t^(1/(L+1))`` of the tanh density's singularity below that."""
+    u = np.linspace(np.log(1e-60 * law.upper_edge), np.log(x), 301)
+    gx, gw = np.polynomial.legendre.leggauss(20)
+    t = np.exp(0.5 * (u[1:, None] + u[:-1, None]) + 0.5 * np.diff(u)[:, None] * gx[None, :])
+    inner = (0.5 * np.diff(u)[:, None] * gw[None, :] * law.density(t.ravel()).reshape(t.shape) * t).sum()
+    floor = 1e-60 * law.upper_edge
+    return inner + floor * law.density(np.array([floor]))[0] * (law.depth + 1)
+
+
+@pytest.mark.parametrize("depth", [3, 5])
+def test_shared_cdf_resolves_the_singular_edge(depth):
+    """The shared quadrature tables of SpectralLaw integrate the x^(-L/(L+1)) singularity at 0 down
+    to 1e-20 lambda_+, where a simulated network of width 1000 and depth 5 still has eigenvalues."""
+    law = J.jacobian_law("tanh", depth=depth, sigma_w=1.5, sigma_b=0.2)
+    assert type(law)._continuous_cumulative is SpectralLaw._continuous_cumulative
+    for e in (1e-20, 1e-16, 1e-12, 1e-4):
+        x = e * law.upper_edge
+        assert law.cdf(np.array([x]))[0] == pytest.approx(_mass_below(law, x), rel=1e-6, abs=1e-12)
 
 
 @pytest.mark.parametrize("ratios", [None, [0.5, 1.0, 1.0], [1.0, 0.5, 1.0]])
@@ -298,7 +315,7 @@ def test_mutation_of_convolution_is_detected(monkeypatch):
     monkeypatch.setattr(J._Chain, "__init__", mutated)
     law = J.jacobian_law("linear", depth=2, sigma_w=1.0, sigma_b=0.0)
     x = np.array([0.1, 1.0, 3.0])
-    assert np.max(np.abs(law.density(x) / penson_zyczkowski(x) - 1)) > 1e-8
+    assert np.max(np.abs(law.density(x) / fuss_catalan_k2_density(x) - 1)) > 1e-8
 
 
 def test_limit_moments_match_law():
@@ -314,8 +331,6 @@ def test_limit_moments_match_law():
 
 # ---------------------------------------------------------------- sweeps
 def test_parse_entries_and_fit_slope():
-    from rmtlib.experiments import jacobian as S
-
     assert S.parse_entries("student_t:5", 100) == ("student_t", {"nu": 5.0}, False)
     assert S.parse_entries("sparse_per_row:5", 500) == ("sparse", {"p": 0.01}, False)
     assert S.parse_entries("pareto_symmetric:1.5", 10)[2] is True  # infinite variance: rescaled
@@ -328,8 +343,6 @@ def test_parse_entries_and_fit_slope():
 
 
 def test_sweep_is_a_pure_function_of_the_seed():
-    from rmtlib.experiments import jacobian as S
-
     base = {"activation": "tanh", "depth": 1, "sigma_w": 1.5, "sigma_b": 0.2}
     a = S.sweep(base, entries_list=["rademacher"], ns=[40], seeds=2, seed=5)
     b = S.sweep(base, entries_list=["rademacher"], ns=[40], seeds=2, seed=5)
@@ -337,19 +350,23 @@ def test_sweep_is_a_pure_function_of_the_seed():
     assert a["rademacher"][40][0]["ks"] != a["rademacher"][40][1]["ks"]
 
 
-def test_calibration_threshold_scales_like_inverse_sqrt_n():
-    from rmtlib.experiments import jacobian as S
-
-    cal = S.Calibration({"experiments": {"k": [{"n": 400, "values": [0.01, 0.02], "factor": 1.5}]}})
-    assert cal.threshold("k", 400) == pytest.approx(0.03)
-    assert cal.threshold("k", 1600) == pytest.approx(0.015)
+def test_calibration_bound_scales_like_inverse_sqrt_n():
+    cal = Calibration.load("jacobian")
+    (entry,) = [e for e in cal.entries if e["statistic"] == "ks_L3_gaussian" and e["n"] == 400]
+    assert cal.bound("ks_L3_gaussian", 400) == pytest.approx(1.5 * max(entry["values"]), rel=1e-14)
+    assert cal.bound("ks_L3_gaussian", 1600) < cal.bound("ks_L3_gaussian", 1500)
     with pytest.raises(KeyError):
-        cal.threshold("missing", 400)
+        cal.bound("missing", 400)
+
+
+def test_statistics_is_the_calibrated_ks():
+    settings = {"statistic": "ks_L1_gaussian", "n": 40}
+    a = S.statistics(settings, 3)
+    task = {**S.calibration_experiments()["ks_L1_gaussian"]["task"], "n": 40, "seed": 3}
+    assert a == {"ks_L1_gaussian": S.run_task(task)["ks"]} == S.statistics(settings, 3)
 
 
 def test_calibration_file_covers_the_chapter():
-    from rmtlib.experiments import jacobian as S
-
     cal = Calibration.load("jacobian")
     for key, spec in S.calibration_experiments().items():
         runs = {e["n"]: e for e in cal.entries if e["statistic"] == key}
@@ -366,3 +383,37 @@ def test_marching_agrees_with_continuation_from_infinity(act, sw, sb, depth):
     single, ok2 = law._chain.psi(x.astype(complex))
     assert ok1.all() and ok2.all()
     np.testing.assert_allclose(marched, single, rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- chapter sections and figures
+def test_sections_are_pure_and_figures_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    setting = {"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2}
+    conv = sections.convergence(setting, depth=1, entries_list=["gaussian", "student_t:3"], admissible=["gaussian"],
+                                ns=[30, 60], seeds=2, seed=4)
+    again = sections.convergence(setting, depth=1, entries_list=["gaussian", "student_t:3"], admissible=["gaussian"],
+                                 ns=[30, 60], seeds=2, seed=4)
+    assert conv["means"] == again["means"] and conv["ratios"]["gaussian"] == 1.0
+    header, rows = figures.convergence_table(conv)
+    assert len(header) == len(rows[0]) == 5 and len(rows) == 2
+    rect = sections.rectangular(n=30, seed=2)
+    assert rect["cases"]["tanh"]["run"]["atom_fraction"] == pytest.approx(rect["cases"]["tanh"]["zero_fraction"])
+    assert rect["cases"]["relu"]["band"][0] < 0.5 < rect["cases"]["relu"]["band"][1]
+    moments = sections.depth_moments(depths=[1, 2], n=20, seeds=3, seed=5)
+    assert set(moments["worst"]) == set(sections.criticality_configs()) and moments["glue"]["crit_L"] == 2
+    samples = sections.density_samples(setting, depths=[1], entries_list=["gaussian"], n=30, seed=6)
+    laws = {1: S.cached_law("tanh", 1, 1.5, 0.2)}
+    for fig in (figures.convergence(conv, [("all", ["gaussian", "student_t:3"])]), figures.rectangular(rect, bins=10),
+                figures.depth_moments(moments), figures.densities(samples, laws, bins=10)):
+        assert fig.axes and any(ax.has_data() for ax in fig.axes)
+        plt.close(fig)
+
+
+def test_limit_law_section_checks_closed_forms():
+    limit = sections.limit_law("tanh", sigma_w=1.5, sigma_b=0.2, depths=[1])
+    assert max(limit["errors"].values()) < 1e-8
+    assert limit["glue"]["qstar"] == pytest.approx(0.8708988958, abs=1e-9) and 1 in limit["laws"]

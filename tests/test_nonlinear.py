@@ -1,4 +1,4 @@
-"""Tests for rmtlib.nonlinear (Pennington-Worah law) against closed forms, free.multiply and Monte Carlo."""
+"""Tests for rmtlib.models.nonlinear and pennington_worah against closed forms, free.multiply and MC."""
 
 import mpmath
 import numpy as np
@@ -6,9 +6,8 @@ import pytest
 
 from rmtlib import free, laws, spectra
 from rmtlib.models import nonlinear as nl
-from rmtlib.models import layers
 
-TANH = (0.39429449039784, 0.36687916436241)  # spec section 4, 30-digit quadrature
+TANH = (0.39429449039784, 0.36687916436241)  # 30-digit mpmath quadrature
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +56,6 @@ def test_uncentred_refused_with_name_and_center_option():
     assert nl.eta_zeta("relu", center=True) == pytest.approx(nl.eta_zeta("relu_centered"), abs=1e-13)
     with pytest.raises(ValueError, match="sigma_w"):
         nl.eta_zeta("tanh", sigma_w=0.0)
-
-
-def test_alpha_family_normalised():
-    for alpha, zeta in [(-1.0, 1.0), (0.0, 0.73347110346213), (0.5, 0.23416889211368), (1.0, 0.0)]:
-        assert nl.eta_zeta(layers.alpha_family(alpha)) == pytest.approx((1.0, zeta), abs=1e-11)
 
 
 # ------------------------------------------------------------------ the law
@@ -168,16 +162,8 @@ def test_mutation_perturbed_zeta_fails_ks():
     assert spectra.ks_distance(ev, wrong).statistic > 0.05
 
 
-def test_layers_zeta_zero_and_first_layer():
-    lay = layers.layer_laws(layers.alpha_family(1.0), phi=0.5, depth=2)
-    assert all(isinstance(law, laws.MarchenkoPastur) and law.ratio == 0.5 for law in lay)
-    spectra_ = layers.sample_layers(layers.alpha_family(1.0), n=200, m=400, depth=2, rng=0)
-    assert len(spectra_) == 3
-    assert spectra.ks_distance(spectra_[2], lay[2]).statistic < 0.04
-
-
 def test_training_loss_monte_carlo_more_features_than_points():
     eta, zeta = nl.eta_zeta("relu_centered")
     theory = nl.training_loss(0.1, eta=eta, zeta=zeta, phi=1.0, psi=0.5)
     mc = nl.training_loss_mc("relu_centered", 0.1, n0=300, n1=600, m=300, rng=0)[0]
-    assert mc == pytest.approx(theory, rel=0.03)  # finite-size bias ~ +1% at this size (spec 5.3)
+    assert mc == pytest.approx(theory, rel=0.03)  # finite-size bias ~ +1% at this size

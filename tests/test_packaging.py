@@ -48,24 +48,46 @@ def test_environment_yml_agrees_with_pins():
     assert env_pins == pins()
 
 
+def _requirement_name(requirement: str) -> str:
+    return _norm(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
+
+
 def test_every_direct_dependency_is_pinned():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     direct = list(project["dependencies"])
-    for extra in ("book", "test", "bench"):
+    for extra in ("compendium", "book", "test", "bench"):
         direct += project["optional-dependencies"][extra]
     pinned = pins()
     for requirement in direct:
-        name = _norm(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
-        assert name in pinned, f"{requirement!r} is a dependency but not pinned in requirements/pins.txt"
+        name = _requirement_name(requirement)
+        assert name == "rmtlib" or name in pinned, \
+            f"{requirement!r} is a dependency but not pinned in requirements/pins.txt"
     for required in ("jupyter-book", "sphinx", "myst-nb", "papermill", "numba", "numpy", "scipy", "matplotlib"):
         assert required in pinned
     assert pinned["jupyter-book"].startswith("1."), "jupyter-book 2.x cannot build HTML offline"
 
 
+def test_the_library_is_lean_and_the_compendium_an_extra():
+    """``pip install rmtlib`` needs numpy, scipy and numba; the book and the tests add the compendium."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert sorted(map(_requirement_name, project["dependencies"])) == ["numba", "numpy", "scipy"]
+    extras = project["optional-dependencies"]
+    compendium = set(map(_requirement_name, extras["compendium"]))
+    assert {"papermill", "nbformat", "ipykernel", "myst-nb", "matplotlib", "scikit-learn"} <= compendium
+    for extra in ("book", "test"):
+        assert "rmtlib[compendium]" in extras[extra], f"the {extra!r} extra must include the compendium"
+    install = ".[compendium,book,test]"
+    assert f"-e '{install}'" in (ROOT / "Makefile").read_text()
+    assert f"- -e {install}" in (ROOT / "environment.yml").read_text()
+    assert install in (ROOT / "requirements" / "pins.txt").read_text()
+
+
 def test_console_script_and_package_data_are_declared():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert config["project"]["scripts"]["rmtlib"] == "rmtlib.compendium.cli:main"
-    assert "profiles/*.json" in config["tool"]["setuptools"]["package-data"]["rmtlib.compendium"]
+    assert {"profiles/*.json", "data/*.json"} <= set(config["tool"]["setuptools"]["package-data"]["rmtlib.compendium"])
+    assert "rmtlib.*" in config["tool"]["setuptools"]["packages"]["find"]["include"], \
+        "every subpackage of rmtlib (models, experiments, compendium, ...) is installed"
 
 
 def test_there_are_notebooks():

@@ -1,4 +1,4 @@
-"""Tests of rmtlib.percolation: Bauer-Golinelli atom, bipartite atom, samplers, cavity density."""
+"""Tests of rmtlib.models.percolation: Bauer-Golinelli atom, bipartite atom, samplers, cavity density."""
 
 import math
 

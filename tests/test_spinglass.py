@@ -1,4 +1,4 @@
-"""Tests of rmtlib.spinglass against the values of the spec (root finding, closed forms)."""
+"""Tests of rmtlib.models.spinglass against root finding and closed forms (book/derivations.md)."""
 
 import itertools
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rmtlib import laws
+from rmtlib.experiments import products as products_mc
 from rmtlib.models import spinglass
 
 
@@ -34,3 +35,13 @@ def test_constants_and_mutation():
     assert abs(np.sqrt(4 * np.log(2)) - spinglass.layer_threshold(0, 3)) > 5e-3
     with pytest.raises(ValueError, match="E_inf"):
         spinglass.i1(np.array([0.0]), 3)
+
+
+def test_spin_glass_experiment_jump_and_thresholds():
+    out = products_mc.spin_glass({"perc_n": 60}, 0)
+    assert out["jump"] == pytest.approx(0.5, abs=1e-9)
+    assert out["i1_log_potential_err"] < 1e-6
+    assert out["layers"][3][0] == pytest.approx(1.65700, abs=1e-5)
+    # the minima-only threshold moves out from E_inf to E_inf |left edge| / 2 of the sandwich law
+    assert out["sandwich_threshold"] > out["e_inf"][3]
+    assert set(out["index"]["alpha"]) >= {"semicircle", "sandwich c=2"}

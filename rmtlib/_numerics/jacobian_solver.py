@@ -1,16 +1,16 @@
-"""Numerical core of `rmtlib.jacobian`: the limiting law of J J^T by one fixed-point solve per point (private).
+"""Numerical core of `rmtlib.models.jacobian`: the limiting law of J J^T by one fixed-point solve per point (private).
 
 The law of M_L = J_L J_L^T is the free multiplicative convolution of the layers'
 Marchenko-Pastur laws with the laws of phi'(h_l)^2 (Pennington, Schoenholz & Ganguli
-2018). Its transform psi(z) = z G(z) - 1 solves the log-form system derived in
-shared/papers/pastur_slavin.md (section 3, DERIVED), solved here by Newton's method in
-numba with continuation from z = infinity; `JacobianLaw` wraps it as a `SpectralLaw`.
+2018). Its transform psi(z) = z G(z) - 1 solves the log-form system of book/derivations.md,
+eq. (jac-psi-system), solved here by Newton's method in numba with continuation from
+z = infinity; the upper edge is the zero of d log z / d psi on the real branch (eq. (jac-edge)).
+`JacobianLaw` wraps it as a `SpectralLaw`.
 """
 
 import numba
 import numpy as np
 from scipy import optimize
-
 
 
 @numba.njit(cache=True)
@@ -128,6 +128,7 @@ def _solve_psi_march(xs, T, Wt, counts, c, s2L, m1, ex):
         out[i] = psi
         ok[i] = good
     return out, ok
+
 
 def _pad_nodes(node_list):
     """Stack per-layer (values, weights) into padded 2-D arrays for the numba kernel."""

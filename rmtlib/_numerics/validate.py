@@ -33,6 +33,11 @@ def as_generator(rng):
     )
 
 
+def seed_int(seed):
+    """An int master seed: the int itself, or the first word of a SeedSequence's state."""
+    return int(seed.generate_state(1)[0]) if isinstance(seed, np.random.SeedSequence) else seed
+
+
 def real(name, value, *, low=-np.inf, high=np.inf, low_open=False, high_open=False):
     """Check that `value` is a finite real number in the given interval and return it as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

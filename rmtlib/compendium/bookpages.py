@@ -2,26 +2,32 @@
 
 ``book/reproduction.md`` is built from the ``checks.json`` that each executed notebook wrote
 (``book/results/<stem>/checks.json``), ``book/benchmarks.md`` from ``bench/results.json`` and
-``book/api.md`` from the modules of rmtlib that exist. The pages are generated on every build and
+``book/api.md`` from the modules of rmtlib that exist, layer by layer (core, models, experiments,
+compendium). The pages are generated on every build and
 ignored by git: nothing on them is typed by hand.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import nbformat
 
 from rmtlib.compendium.checks import _escape, format_value, read_checks
-from rmtlib.compendium.execution import NOTEBOOK_DIR, RESULTS_DIR, ROOT
+from rmtlib.compendium.execution import LIBRARY_DIR, NOTEBOOK_DIR, RESULTS_DIR, ROOT
 
-__all__ = ["API_MODULES", "api_page", "reproduction_page", "benchmarks_page", "write_pages"]
+__all__ = ["API_MODULES", "API_LAYERS", "api_page", "reproduction_page", "benchmarks_page",
+           "write_pages"]
 
-API_MODULES = ("laws", "free", "entries", "spectra", "activations", "checks", "plotting",
-               "jacobian", "products", "deformed", "nonlinear")
-"""The modules documented first on the API page, in this order; every other public module of
-rmtlib (a file not starting with ``_``) follows in alphabetical order."""
+API_MODULES = ("laws", "free", "pushforward", "entries", "activations", "spectra", "spectral_law")
+"""The core modules, documented first on the API page in this order; any other public module at
+the top of rmtlib follows them in alphabetical order."""
+
+API_LAYERS = (("Models", "models"), ("Experiments", "experiments"), ("Compendium", "compendium"))
+"""The subpackages documented after the core, each under its own heading: every public module in
+them (recursively; a name starting with ``_`` is private and skipped) in alphabetical order."""
 
 
 def _run_info(results: Path, stem: str) -> dict:
@@ -142,28 +148,67 @@ def benchmarks_page(path=None) -> str:
     return "\n".join(lines)
 
 
-def api_page(*, package_dir=None) -> str:
-    """Return the MyST text of the API reference (autodoc of every module of :data:`API_MODULES`).
+def _public(package: Path, prefix: str) -> list[str]:
+    """Dotted names of the public modules under ``package`` (recursively, sorted)."""
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if not any(part.startswith("_") for part in parts):
+            names.append(".".join((prefix, *parts)))
+    return names
 
-    A module whose source file does not exist yet is named in a sentence instead of being
-    documented, so that the build stays free of warnings; a module that exists but fails to import
-    still fails the build.
+
+def _summary(package: Path) -> list[str]:
+    """The first paragraph of a package's docstring, as a paragraph of the page."""
+    init = package / "__init__.py"
+    doc = ast.get_docstring(ast.parse(init.read_text())) if init.is_file() else None
+    return [" ".join(doc.split("\n\n")[0].split()), ""] if doc else []
+
+
+def _automodule(name: str) -> list[str]:
+    return [f"### `{name}`", "", "```{eval-rst}", f".. automodule:: {name}", "   :members:", "```", ""]
+
+
+def api_page(*, package_dir=None) -> str:
+    """Return the MyST text of the API reference, one section per layer of rmtlib.
+
+    Parameters
+    ----------
+    package_dir : path, optional
+        The ``rmtlib`` package directory (default: the installed one).
+
+    Returns
+    -------
+    str
+        The page: the core modules (:data:`API_MODULES` first, then any other public top-level
+        module), then under one heading per entry of :data:`API_LAYERS` that exists the public
+        modules of that subpackage. Private modules and ``rmtlib._numerics`` are not documented. A
+        core module whose source file does not exist is named in a sentence instead, so that the
+        build stays free of warnings; a module that exists but fails to import still fails the
+        build.
     """
-    package_dir = Path(package_dir or Path(__file__).resolve().parent)
-    present = [m for m in API_MODULES if (package_dir / f"{m}.py").is_file()]
-    missing = [m for m in API_MODULES if m not in present]
-    present += sorted(p.stem for p in package_dir.glob("*.py")
-                      if not p.stem.startswith("_") and p.stem not in API_MODULES)
+    package_dir = Path(package_dir or LIBRARY_DIR)
+    core = [m for m in API_MODULES if (package_dir / f"{m}.py").is_file()]
+    missing = [m for m in API_MODULES if m not in core]
+    core += sorted(p.stem for p in package_dir.glob("*.py")
+                   if not p.stem.startswith("_") and p.stem not in API_MODULES)
     lines = ["# API reference", "",
-             "Generated from the docstrings of `rmtlib` (numpy style). Every public function takes "
-             "its first argument positionally and the rest by keyword; random samplers take "
-             "`rng` (a `numpy.random.Generator` or an integer seed).", ""]
+             "Generated from the docstrings of `rmtlib` (numpy style). Arrows only point down: the "
+             "compendium uses the experiments, which use the models, which use the core. Every "
+             "public function takes its first argument positionally and the rest by keyword; "
+             "random samplers take `rng` (a `numpy.random.Generator` or an integer seed).", "",
+             "## Core", "", "Spectral laws, free convolutions, random entries, activations and "
+             "empirical spectra; they know nothing about the papers.", ""]
     if missing:
         lines += ["Not part of this build (no source file yet): "
                   + ", ".join(f"`rmtlib.{m}`" for m in missing) + ".", ""]
-    for module in present:
-        lines += [f"## `rmtlib.{module}`", "", "```{eval-rst}", f".. automodule:: rmtlib.{module}",
-                  "   :members:", "```", ""]
+    for module in core:
+        lines += _automodule(f"rmtlib.{module}")
+    for title, sub in API_LAYERS:
+        if (package_dir / sub).is_dir():
+            lines += [f"## {title}", "", *_summary(package_dir / sub)]
+            for name in _public(package_dir / sub, f"rmtlib.{sub}"):
+                lines += _automodule(name)
     return "\n".join(lines)
 
 

@@ -24,6 +24,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 __all__ = ["SCHEMA", "Calibration", "calibrate", "data_dir", "data_path", "write"]
 
 SCHEMA = "rmtlib-calibration/1"
@@ -49,8 +51,10 @@ def calibrate(statistics, settings, seeds, *, profile=None, n=None, safety=1.5) 
         ``(settings, seed) -> {name: float}``, a chapter's pure statistics function.
     settings : dict
         Its settings (one profile's sizes and draws).
-    seeds : sequence of int
-        At least 10 seeds, none equal to the notebook's own seed.
+    seeds : sequence of int or dict
+        At least 10 seeds, none equal to the notebook's own seed, or ``{"root": r, "spawned": k}``
+        for the ``k`` children of ``numpy.random.SeedSequence(r)`` (passed to ``statistics`` as
+        SeedSequence objects).
     profile : str, optional
         Profile the entries belong to (None: any profile, e.g. entries keyed by size).
     n : int, optional
@@ -63,13 +67,17 @@ def calibrate(statistics, settings, seeds, *, profile=None, n=None, safety=1.5) 
     list of dict
         Entries of the schema, in the order of the statistics' names.
     """
-    seeds = [int(s) for s in seeds]
-    if len(seeds) < 10:
-        raise ValueError(f"seeds must hold at least 10 seeds, got {len(seeds)}")
+    if isinstance(seeds, dict):
+        record = {"root": int(seeds["root"]), "spawned": int(seeds["spawned"])}
+        streams = np.random.SeedSequence(record["root"]).spawn(record["spawned"])
+    else:
+        record = streams = [int(s) for s in seeds]
+    if len(streams) < 10:
+        raise ValueError(f"seeds must hold at least 10 seeds, got {len(streams)}")
     if not 1.0 <= safety <= 1.5:
         raise ValueError(f"safety must be in [1, 1.5], got {safety!r}")
-    rows = [statistics(settings, seed) for seed in seeds]
-    return [{"statistic": name, "profile": profile, "n": n, "seeds": seeds, "safety": safety,
+    rows = [statistics(settings, seed) for seed in streams]
+    return [{"statistic": name, "profile": profile, "n": n, "seeds": record, "safety": safety,
              "values": [float(row[name]) for row in rows]} for name in rows[0]]
 
 

@@ -9,7 +9,9 @@
     run every notebook that way, print every check, exit 1 if any failed.
 
 Two maintenance commands are used by the Makefile: ``rmtlib execute --profile NAME`` (execute
-into ``book/results``, reusing fresh results) and ``rmtlib pages`` (generate the report pages).
+into ``book/results``, reusing results whose inputs are unchanged, and saying why the others run)
+and ``rmtlib pages`` (generate the report pages). The command needs the ``compendium`` extra
+(``pip install 'rmtlib[compendium]'``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,13 @@ import json
 import sys
 from pathlib import Path
 
-from rmtlib.compendium import execution
-from rmtlib.compendium.bookpages import write_pages
-from rmtlib.compendium.checks import checks_table, read_checks
+try:
+    from rmtlib.compendium import execution
+    from rmtlib.compendium.bookpages import write_pages
+    from rmtlib.compendium.checks import checks_table, read_checks
+except ModuleNotFoundError as _missing:  # pragma: no cover - only without the compendium extra
+    raise SystemExit(f"rmtlib: the command needs {_missing.name!r}, which the compendium extra "
+                     "installs: pip install 'rmtlib[compendium]'") from None
 
 __all__ = ["main"]
 
@@ -105,29 +111,37 @@ def _cmd_reproduce(args) -> int:
     return 1 if failed or errors else 0
 
 
+def _why(reasons: list[str]) -> str:
+    shown = "; ".join(reasons[:3])
+    return shown + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+
+
 def _cmd_execute(args) -> int:
     nbs = execution.notebooks(args.notebook_dir)
     for nb in nbs:  # validate every profile first
         nb.resolve(profile=args.profile)
     failures = []
     for nb in nbs:
+        reasons = (["--force"] if args.force
+                   else execution.stale_reasons(nb, args.profile, results=args.results))
+        if not reasons:
+            print(f"{nb.stem}: reusing book/results/{nb.stem}.ipynb (profile {args.profile}, "
+                  "inputs unchanged)")
+            continue
+        print(f"{nb.stem}: executing with profile {args.profile} ({_why(reasons)})")
         try:
-            info = execution.execute_for_book(nb, args.profile, results=args.results,
-                                              reuse=not args.force, progress=not args.no_progress)
+            info = execution.execute_for_book(nb, args.profile, results=args.results, reuse=False,
+                                              progress=not args.no_progress)
         except execution.NotebookError as exc:
             failures.append(str(exc))
             continue
-        if info is None:
-            print(f"{nb.stem}: reusing book/results/{nb.stem}.ipynb (profile {args.profile})")
-        else:
-            print(f"{nb.stem}: executed with profile {args.profile} in {info['seconds']:.1f} s")
+        print(f"{nb.stem}: executed in {info['seconds']:.1f} s")
     for message in failures:
         print(f"rmtlib: {message}", file=sys.stderr)
     return 1 if failures else 0
 
 
 def _cmd_pages(args) -> int:
-
     for path in write_pages(results=args.results):
         print(f"wrote {path}")
     return 0
@@ -155,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default=None)
     p.add_argument("--force", action="store_true", help="execute even if a fresh result exists")
     p.add_argument("--no-progress", action="store_true")
-    p = sub.add_parser("pages", help="(make book) generate book/reproduction.md and book/benchmarks.md")
+    p = sub.add_parser("pages", help="(make book) generate book/reproduction.md, benchmarks.md and api.md")
     p.add_argument("--results", default=None)
     return parser
 

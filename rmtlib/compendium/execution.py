@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 
+from rmtlib.compendium.calibration import data_path
 # re-exported: callers use execution.Notebook, execution.parse_value, ... (documented in parameters)
 from rmtlib.compendium.parameters import (  # noqa: F401
     PROFILE_DIR, Notebook, parameter_hash, parse_value, profile_dir, read_parameters,
@@ -118,12 +119,12 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
 
     Parameters
     ----------
-    notebook : Notebook
+    notebook : rmtlib.compendium.parameters.Notebook
         The notebook.
     output : path
         The executed copy to write.
     params : dict
-        The full parameter set (see :meth:`Notebook.resolve`).
+        The full parameter set (see :meth:`~rmtlib.compendium.parameters.Notebook.resolve`).
     output_dir : path
         Exported to the kernel as ``RMTLIB_OUTPUT_DIR`` (where ``checks.json`` goes); also its
         working directory unless ``cwd`` is given.
@@ -177,12 +178,6 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     return info
 
 
-def _calibration_path(stem: str) -> Path:
-    # the same file as the calibration loader reads: $RMTLIB_DATA_DIR, else the package data
-    base = os.environ.get("RMTLIB_DATA_DIR") or PACKAGE_DIR / "data"
-    return Path(base) / f"{stem}_calibration.json"
-
-
 def _sha256(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
@@ -208,7 +203,7 @@ def input_digests(notebook: Notebook) -> dict:
 
     Parameters
     ----------
-    notebook : Notebook
+    notebook : rmtlib.compendium.parameters.Notebook
         The notebook.
 
     Returns
@@ -224,7 +219,7 @@ def input_digests(notebook: Notebook) -> dict:
     return {
         "notebook": _sha256(notebook.path),
         "profile": _sha256(notebook.profile_path),
-        "calibration": _sha256(_calibration_path(notebook.stem)),
+        "calibration": _sha256(data_path(notebook.stem)),
         "sources": {p.relative_to(LIBRARY_DIR.parent).as_posix(): _sha256(p) for p in sources},
         "packages": _package_versions(),
     }
@@ -247,7 +242,7 @@ def stale_reasons(notebook: Notebook, profile: str, *, results=None) -> list[str
 
     Parameters
     ----------
-    notebook : Notebook
+    notebook : rmtlib.compendium.parameters.Notebook
         The notebook.
     profile : str
         The profile the result must have been executed with.

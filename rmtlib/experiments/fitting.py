@@ -1,7 +1,7 @@
 """Fit spectral families to an observed spectrum by one protocol: minimum KS over a grid.
 
-Protocol (spec ``granziol.md`` section 7.2, a construction of the spec, not Granziol's procedure,
-which was not read): drop the top outliers, snap ``|lambda| < rtol lambda_max`` to 0, then for
+Protocol (a construction of this book, not Granziol's procedure, which was not read; see
+book/derivations.md, eq. (prod-min-ks)): drop the top outliers, snap ``|lambda| < rtol lambda_max`` to 0, then for
 each family minimise the Kolmogorov-Smirnov distance between the empirical CDF and the family's
 CDF **with its atom included** over a parameter grid. Including the atom is deliberate here: the
 question is which family describes the whole spectrum, atom at 0 and all, and the KS distance is
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rmtlib import spectra as _spectra
 from rmtlib._numerics import validate as _validate
 from rmtlib.models import percolation as _perc
 from rmtlib.models import products as _prod
@@ -24,6 +25,7 @@ __all__ = [
     "FitResult",
     "TabulatedCDF",
     "chain_table",
+    "compare_families",
     "empirical_table",
     "family_tables",
     "fit_all",
@@ -65,6 +67,16 @@ def ks_full(data, cdf, *, atom_at_zero=0.0):
         Right-continuous CDF, vectorized.
     atom_at_zero : float
         Mass of the law's atom at 0 (to form the left limit ``F(0-)``).
+
+    Returns
+    -------
+    float
+        ``sup_x |F_n(x) - F(x)|`` over both one-sided limits at every data point.
+
+    Notes
+    -----
+    The atom is part of the law here (book/derivations.md, eq. (prod-min-ks)): both the upper limits
+    ``F_n(x)`` against ``F(x)`` and the lower limits ``F_n(x-)`` against ``F(x-)`` are compared.
     """
     n = data.size
     f = cdf(data)
@@ -167,7 +179,7 @@ PERC_DEGREES = (1.0, 2.0, 3.0, 5.0, 8.0)
 
 def family_tables(*, perc_size, rng, mp_ratios=None, chain_c1=CHAIN_C1, chain_c2=CHAIN_C2,
                   perc_ratios=PERC_RATIOS, perc_degrees=PERC_DEGREES):
-    """CDF tables of the positive families on their shape grids (spec section 7.2 grids).
+    """CDF tables of the positive families on their shape grids (the grids of book/derivations.md, eq. (prod-min-ks)).
 
     Returns
     -------
@@ -187,3 +199,36 @@ def family_tables(*, perc_size, rng, mp_ratios=None, chain_c1=CHAIN_C1, chain_c2
 def fit_all(data, tables):
     """Fit the semicircle and every family of ``tables`` to ``data`` (from :func:`prepare_spectrum`)."""
     return [fit_semicircle(data)] + [fit_scaled_family(data, t, family=name) for name, t in tables.items()]
+
+
+def compare_families(observed, tables, *, n_outliers=10):
+    """Fit every family to several spectra and rank them by minimum KS distance.
+
+    Parameters
+    ----------
+    observed : dict
+        ``{name: eigenvalues}`` (raw spectra; :func:`prepare_spectrum` is applied to each).
+    tables : dict
+        From :func:`family_tables`.
+    n_outliers : int
+        Largest eigenvalues dropped from each spectrum.
+
+    Returns
+    -------
+    dict
+        ``families`` and ``n_params`` (lists, in fit order), ``ks`` (``{name: {family: ks}}``),
+        ``margins`` (semicircle KS minus the best other family), ``product_gain`` (best of the chain
+        and percolated families minus Marchenko-Pastur), ``n_product_better`` (spectra with gain <= 0),
+        ``min_margin``, ``best_ks`` (over all spectra and families) and ``ks_expected`` (KS expected of
+        a correct law with as many eigenvalues as a prepared spectrum, :func:`rmtlib.spectra.ks_expected`).
+    """
+    fits = {name: fit_all(prepare_spectrum(ev, n_outliers=n_outliers), tables) for name, ev in observed.items()}
+    first = next(iter(fits.values()))
+    ks = {name: {r.family: r.ks for r in res} for name, res in fits.items()}
+    margins = {name: k["semicircle"] - min(v for f, v in k.items() if f != "semicircle") for name, k in ks.items()}
+    gain = {name: min(k["wishart_chain"], k["percolated_wishart"]) - k["marchenko_pastur"] for name, k in ks.items()}
+    size = next(iter(observed.values())).size - n_outliers
+    return {"families": [r.family for r in first], "n_params": [r.n_params for r in first], "ks": ks,
+            "margins": margins, "product_gain": gain, "n_product_better": int(sum(v <= 0 for v in gain.values())),
+            "min_margin": min(margins.values()), "best_ks": min(min(k.values()) for k in ks.values()),
+            "ks_expected": _spectra.ks_expected(size)}

@@ -7,34 +7,49 @@ sweep gives identical numbers serially or on any pool of workers.
 Entry laws are written as short labels (``"gaussian"``, ``"student_t:5"``, ``"sparse:0.1"``,
 ``"sparse_per_row:5"`` for p = 5/n, ``"pareto_symmetric:1.5"``); `parse_entries` turns a label into
 the ``(name, params)`` of `rmtlib.entries` for a given n.  Infinite-variance laws are rescaled by
-their empirical root mean square (the spec's Frobenius normalisation, §6).
+their empirical root mean square (a Frobenius normalisation, so that the law of W W^T stays on scale).
+
+`calibration_experiments` lists the experiments whose KS distances the chapter's checks bound, and
+`statistics(settings, seed)` is the pure function that a calibration maps over seeds (see
+`rmtlib.compendium.calibration.calibrate`). The chapter's sections are in
+`rmtlib.experiments.jacobian_sections`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import time
 
 import numpy as np
 
-from rmtlib._numerics import validate as _validate
 from rmtlib import entries, spectra
-from rmtlib.models.jacobian import input_at, jacobian_law, sample_jacobian_spectrum
+from rmtlib._numerics import validate as _validate
 from rmtlib.experiments.slopes import fit_loglog_slope
+from rmtlib.models.jacobian import input_at, jacobian_law, sample_jacobian_spectrum
 
 __all__ = [
-    "Calibration",
+    "ACTIVATION_CASES",
+    "RECT_CASES",
     "cached_law",
+    "calibration_experiments",
     "fit_slope",
     "fit_sweep_slope",
     "ks_table",
+    "moments_sweep",
     "parse_entries",
     "run_task",
+    "statistics",
     "sweep",
+    "tag",
     "timed_law",
+    "zero_fraction_band",
 ]
+
+
+def tag(label):
+    """An entry-law label as an identifier fragment: ``"student_t:5"`` -> ``"student_t_5"``, ``"." -> "p"``."""
+    return label.replace(":", "_").replace(".", "p")
 
 
 def parse_entries(label, n):
@@ -215,66 +230,27 @@ def fit_sweep_slope(results, label, field="ks"):
     return fit_slope([p[0] for p in pairs], [p[1] for p in pairs])
 
 
-class Calibration:
-    """Thresholds from ``tests/data/jacobian_calibration.json`` (>= 10 seeds, max x safety factor).
-
-    Each entry ``key`` holds ``n``, ``seeds``, ``values`` (the KS of each seed) and ``factor``; the
-    threshold at size n is ``factor * max(values) * sqrt(n_cal / n)`` (KS ~ n^(-1/2)), taken from the
-    calibrated size closest to n.
-    """
-
-    def __init__(self, document):
-        self.doc = document
-
-    def threshold(self, key, n):
-        """Calibrated KS threshold for experiment `key` at size n."""
-        runs = self.doc["experiments"].get(key)
-        if not runs:
-            raise KeyError(f"no calibration for {key!r} in jacobian_calibration.json")
-        best = min(runs, key=lambda r: abs(math.log(r["n"] / n)))
-        return float(best["factor"] * max(best["values"]) * math.sqrt(best["n"] / n))
-
-
-def calibrate(experiments, *, seeds=12, seed=20250, factor=1.5):
-    """Run each experiment's task at its sizes for `seeds` seeds and return the calibration document.
+def statistics(settings, seed):
+    """The calibrated statistic of one experiment at one size and seed: its split KS distance.
 
     Parameters
     ----------
-    experiments : dict
-        ``{key: {"task": dict without n/seed, "ns": [...]}}``.
-    seeds : int
-        Seeds per size (>= 10).
-    seed : int
-        Root seed (spawned per experiment and size).
-    factor : float
-        Safety factor (<= 1.5).
+    settings : dict
+        ``{"statistic": key, "n": n}`` with ``key`` a key of `calibration_experiments`.
+    seed : int or numpy.random.SeedSequence
+        Seed of the sample.
 
     Returns
     -------
     dict
-        JSON-ready ``{"factor", "seeds", "experiments": {key: [{"n", "seeds", "values", "factor"}]}}``.
+        ``{key: ks}``, the split KS distance of `run_task` on the experiment's task at size n.
     """
-    seeds = _validate.integer("seeds", seeds, low=10)
-    factor = _validate.real("factor", factor, low=1.0, high=1.5)
-    root = np.random.SeedSequence(seed)
-    doc = {"factor": factor, "seeds": seeds, "root_seed": seed, "experiments": {}}
-    for key, spec in experiments.items():
-        doc["experiments"][key] = []
-        for n in spec["ns"]:
-            children = root.spawn(seeds)
-            vals = [run_task({**spec["task"], "n": int(n), "seed": c})["ks"] for c in children]
-            doc["experiments"][key].append({"n": int(n), "seeds": seeds, "values": vals, "factor": factor,
-                                            "task": spec["task"]})
-    return doc
+    key = settings["statistic"]
+    task = calibration_experiments()[key]["task"]
+    return {key: run_task({**task, "n": int(settings["n"]), "seed": seed})["ks"]}
 
 
-def write_calibration(doc, path):
-    """Write a calibration document as indented JSON."""
-    with open(path, "w") as fh:
-        json.dump(doc, fh, indent=1)
-
-
-#: The chapter's setting (spec §6): tanh, sigma_w = 1.5, sigma_b = 0.2, square layers.
+#: The chapter's setting: tanh, sigma_w = 1.5, sigma_b = 0.2, square layers.
 SETTING = {"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2}
 ADMISSIBLE = ["gaussian", "rademacher", "uniform", "student_t:5", "sparse:0.1"]
 
@@ -313,16 +289,6 @@ RECT_CASES = {"relu": (ACTIVATION_CASES["relu"], [1.0, 2.0, 1.5, 1.0]),
               "tanh": (SETTING, [2 / 3, 4 / 3, 1.0])}
 
 
-if __name__ == "__main__":  # regenerate tests/data/jacobian_calibration.json (a few minutes)
-    import sys
-
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        document = calibrate(calibration_experiments(), seeds=10)
-    write_calibration(document, sys.argv[1] if len(sys.argv) > 1 else "tests/data/jacobian_calibration.json")
-
-
 def zero_fraction_band(p, n, *, z=4.0):
     """Expected fraction of zero eigenvalues for depth 2, p = P(phi' != 0), and a z-sigma band.
 
@@ -344,8 +310,8 @@ def zero_fraction_band(p, n, *, z=4.0):
     -----
     The zero count is exactly ``n - min(R_1, R_2)`` with R_l ~ Binomial(n, p) independent (rank of a
     product = smallest rank); ``E min = n p - s / sqrt(pi)`` with ``s = sqrt(n p (1 - p))`` (the
-    mean of the minimum of two normals), so the fraction is ``1 - p + s / (n sqrt(pi))`` (spec
-    §2.4), with standard deviation at most ``s / n``.
+    mean of the minimum of two normals), so the fraction is ``1 - p + s / (n sqrt(pi))``
+    (book/derivations.md, eq. (jac-zero-fraction)), with standard deviation at most ``s / n``.
     """
     s = math.sqrt(p * (1 - p) / n)
     return 1.0 - p + s / math.sqrt(math.pi), z * s

@@ -1,20 +1,25 @@
-"""Monte Carlo statistics of the nonlinear chapter (notebooks/nonlinear.ipynb) and their calibration.
+"""Experiments of the nonlinear chapter (notebooks/nonlinear.ipynb): the spectrum of f(WX).
 
-`run(settings, seed)` draws every simulated object of the chapter once (pure function of the
-settings and the seed) and returns the measured statistics (KS distances, relative errors of the
-training loss); `calibrate(profile, seeds)` evaluates it for >= 10 seeds and stores the
-thresholds (safety x max over the seeds) in ``tests/data/nonlinear_calibration.json``.
-The theoretical laws are computed once per parameter set and cached.
+One function per section returns plain results (numbers, arrays, laws, KS distances):
+`eta_zeta_table`, `law_properties`, `density_panels`, `memorization_study` and `layer_study`.
+`statistics(settings, seed)` is the pure map from the settings and a seed to every simulated
+statistic of the chapter (KS distances, relative errors of the training loss); the notebook's
+thresholds are calibrated from it over independent seeds. Theoretical laws are cached.
 """
 
 import functools
-import json
-from pathlib import Path
+import time
+from typing import NamedTuple
 
 import numpy as np
+from scipy import special
 
+from rmtlib import free, laws, spectra
 from rmtlib.models import layers, nonlinear as nl
-from rmtlib import spectra
+
+__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "law", "layer_laws", "density_draws", "memorization",
+           "layer_draws", "key", "mem_key", "layer_key", "statistics", "eta_zeta_table", "law_properties",
+           "density_panels", "memorization_study", "layer_study"]
 
 DEFAULTS = {
     "n0": 1000,
@@ -28,19 +33,37 @@ DEFAULTS = {
     "layer_alphas": [1.0, 0.0],
     "depth": 5,
 }
-SAFETY = 1.5
-_PATH = Path(__file__).resolve().parents[1] / "compendium" / "data" / "nonlinear_calibration.json"
+
+_PDF1 = np.exp(-0.5) / np.sqrt(2 * np.pi)
+_P_IN = float(special.erf(1 / np.sqrt(2)))  # P(|xi| < 1)
+CLOSED_FORMS = {
+    "relu_centered": (0.5 - 0.5 / np.pi, 0.25),
+    "abs_centered": (1 - 2 / np.pi, 0.0),
+    "erf": (2 / np.pi * np.arcsin(2 / 3), 4 / (3 * np.pi)),
+    "hard_tanh": (1 - 2 * _PDF1, _P_IN**2),
+    "sign": (1.0, 2 / np.pi),
+    "linear": (1.0, 1.0),
+}
+"""Closed forms of (eta, zeta) at sigma = 1 (Gaussian integrals of the elementary activations)."""
+
+
+class Panel(NamedTuple):
+    """One simulated spectrum with the law it is compared with and their split KS distance."""
+
+    eigenvalues: np.ndarray
+    law: object
+    ks: spectra.SplitKS
 
 
 @functools.cache
 def law(activation, phi, psi):
-    """Cached `nonlinear.gram_law` for a registry name."""
+    """Cached `nonlinear.gram_law` (a PenningtonWorahLaw) of a registry activation at phi, psi."""
     return nl.gram_law(activation, phi=phi, psi=psi)
 
 
 @functools.cache
 def layer_laws(alpha, phi, depth):
-    """Cached `nonlinear.layer_laws` for f_alpha."""
+    """Cached `layers.layer_laws` (a tuple) of f_alpha (`layers.alpha_family`) at phi = n/m."""
     return tuple(layers.layer_laws(layers.alpha_family(alpha), phi=phi, depth=depth))
 
 
@@ -49,7 +72,20 @@ def _sizes(n0, phi, psi):
 
 
 def density_draws(settings, seed):
-    """Eigenvalues for every (activation, shape), for W Rademacher (tanh) and the equivalent model."""
+    """Eigenvalues for every (activation, shape), for W Rademacher (tanh) and the equivalent model.
+
+    Parameters
+    ----------
+    settings : dict
+        ``n0``, ``activations``, ``shapes`` (missing keys take `DEFAULTS`).
+    seed : int
+        Root of the `numpy.random.SeedSequence` spawned into one stream per draw.
+
+    Returns
+    -------
+    dict
+        (activation, phi, psi, kind) -> eigenvalues, kind in "gaussian", "rademacher", "equivalent".
+    """
     s = {**DEFAULTS, **settings}
     n0 = s["n0"]
     cases = [(a, tuple(sh)) for sh in s["shapes"] for a in s["activations"]]
@@ -69,13 +105,15 @@ def density_draws(settings, seed):
     return out
 
 
-def key(act, phi, psi, kind):
-    """Statistic name of one density case."""
-    return f"ks_{act}_{phi:g}_{psi:g}_{kind}".replace(".", "p")
-
-
 def memorization(settings, seed):
     """Theory and the mean of ``mem_draws`` Monte Carlo draws of E_train(gamma) for each of ``mem_cases``.
+
+    Parameters
+    ----------
+    settings : dict
+        ``mem_n0``, ``mem_cases``, ``gammas``, ``mem_draws`` (missing keys take `DEFAULTS`).
+    seed : int
+        Root seed (case j draws from ``SeedSequence([seed, 1, j])``).
 
     Returns
     -------
@@ -96,12 +134,30 @@ def memorization(settings, seed):
 
 
 def layer_draws(settings, seed):
-    """Spectra of layers 0..depth (width n, m = 2n) for each alpha of ``layer_alphas``."""
+    """Spectra of layers 0..depth (width n, m = 2n) for each alpha of ``layer_alphas``.
+
+    Parameters
+    ----------
+    settings : dict
+        ``layer_n``, ``layer_alphas``, ``depth`` (missing keys take `DEFAULTS`).
+    seed : int
+        Root seed (alpha number j draws from ``SeedSequence([seed, 2, j])``).
+
+    Returns
+    -------
+    dict
+        alpha -> list of depth + 1 arrays of eigenvalues.
+    """
     s = {**DEFAULTS, **settings}
     n = s["layer_n"]
     return {alpha: layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
-                                    rng=np.random.SeedSequence([seed, 2, j]))
+                                        rng=np.random.SeedSequence([seed, 2, j]))
             for j, alpha in enumerate(s["layer_alphas"])}
+
+
+def key(act, phi, psi, kind):
+    """Statistic name of one density case."""
+    return f"ks_{act}_{phi:g}_{psi:g}_{kind}".replace(".", "p")
 
 
 def mem_key(act, phi, psi, gamma):
@@ -114,59 +170,226 @@ def layer_key(alpha, ell, reference):
     return f"layer_{alpha:g}_{ell}_{reference}".replace(".", "p").replace("-", "m")
 
 
-def statistics(settings, draws, mem, layers):
-    """The statistics of one seed from its draws (see `run`)."""
+def _rms(mem):
+    """Root-mean-square of the relative errors Monte Carlo / theory - 1 over every case and gamma."""
+    errors = [v / t - 1.0 for theory, mc in mem.values() for t, v in zip(theory, mc)]
+    return float(np.sqrt(np.mean(np.square(errors))))
+
+
+def _statistics(settings, draws, mem, layer_spectra):
+    """The statistics of one seed from its density draws, training losses and layer spectra."""
     s = {**DEFAULTS, **settings}
     stats = {}
     for (act, phi, psi, kind), ev in draws.items():
         stats[key(act, phi, psi, kind)] = spectra.ks_distance(ev, law(act, phi, psi)).statistic
-    errors = []
     for (act, phi, psi), (theory, mc) in mem.items():
         for g, t, v in zip(s["gammas"], theory, mc):
             stats[mem_key(act, phi, psi, g)] = abs(v / t - 1.0)
-            errors.append(v / t - 1.0)
-    if errors:
-        stats["mem_rms"] = float(np.sqrt(np.mean(np.square(errors))))
-    for alpha, spec in layers.items():
+    if mem:
+        stats["mem_rms"] = _rms(mem)
+    for alpha, spectrum in layer_spectra.items():
         laws_ = layer_laws(alpha, 0.5, s["depth"])
-        for ell, ev in enumerate(spec):
+        for ell, ev in enumerate(spectrum):
             stats[layer_key(alpha, ell, "own")] = spectra.ks_distance(ev, laws_[ell]).statistic
             stats[layer_key(alpha, ell, "first")] = spectra.ks_distance(ev, laws_[1]).statistic
     return stats
 
 
-def run(settings, seed):
-    """All statistics of one seed: KS per density case, |E_train MC / theory - 1|, layer KS distances.
+def statistics(settings, seed):
+    """All simulated statistics of one seed (a pure function of the settings and the seed).
+
+    Parameters
+    ----------
+    settings : dict
+        Sizes and cases (missing keys take `DEFAULTS`).
+    seed : int
+        Root seed of the draws.
 
     Returns
     -------
     dict of float
+        ``key(...)``: split KS distance of each density case to its law; ``mem_key(...)``:
+        |E_train Monte Carlo / theory - 1|, and ``mem_rms`` their root-mean-square (signed errors);
+        ``layer_key(alpha, ell, "own" | "first")``: KS distance of layer ell to its own law and to
+        the first layer's law.
     """
-    return statistics(settings, density_draws(settings, seed), memorization(settings, seed),
-                      layer_draws(settings, seed))
+    return _statistics(settings, density_draws(settings, seed), memorization(settings, seed),
+                       layer_draws(settings, seed))
 
 
-def calibrate(profile, settings, seeds=range(1, 11), *, path=_PATH, only_memorization=False):
-    """Run `run` for each seed, store values and thresholds (SAFETY x max) under `profile`.
+def eta_zeta_table(names=("tanh", *CLOSED_FORMS), *, sigma=2.0):
+    """(eta, zeta) of registry activations, against the closed forms and an mpmath quadrature of tanh.
 
-    With ``only_memorization`` only the training-loss statistics are recomputed and merged
-    into the stored calibration (the other statistics do not depend on the memorization settings).
+    Parameters
+    ----------
+    names : sequence of str
+        Activations to tabulate (those of `CLOSED_FORMS` are compared with their closed form).
+    sigma : float
+        Pre-activation scale of the independent 20-digit mpmath check of tanh.
+
+    Returns
+    -------
+    dict
+        ``values`` {name: (eta, zeta)}, ``closed_deviation`` (largest deviation from `CLOSED_FORMS`),
+        ``mpmath_deviation`` (tanh at ``sigma``) and ``seconds`` (time to compute ``values``).
+
+    Notes
+    -----
+    eta = E f(sigma xi)^2 and zeta = (E xi f(sigma xi))^2, xi ~ N(0, 1): the two constants of the
+    limiting law of Pennington & Worah (NeurIPS 2017), zeta written by Stein's lemma
+    (sigma E f'(sigma xi) = E xi f(sigma xi)) so that no derivative is needed.
     """
-    values = {}
-    for seed in seeds:
-        stats = (statistics(settings, {}, memorization(settings, seed), {}) if only_memorization
-                 else run(settings, seed))
-        for k, v in stats.items():
-            values.setdefault(k, []).append(float(v))
-    doc = json.loads(path.read_text()) if path.is_file() else {
-        "description": "Thresholds of notebooks/nonlinear.ipynb: statistics of rmtlib.nonlinear_mc.run(settings, seed) "
-                       "for the listed seeds; threshold = safety x max over the seeds. "
-                       "Generated by rmtlib.nonlinear_mc.calibrate."}
-    if only_memorization:
-        old = doc[profile]
-        values = {**{k: v for k, v in old["values"].items() if not k.startswith("mem_")}, **values}
-    doc[profile] = {"seeds": list(seeds), "safety": SAFETY, "settings": {**DEFAULTS, **settings},
-                    "values": values, "thresholds": {k: SAFETY * max(v) for k, v in values.items()},
-                    "lower_thresholds": {k: min(v) / SAFETY for k, v in values.items()}}
-    path.write_text(json.dumps(doc, indent=1))
-    return doc[profile]
+    import mpmath  # optional: the test and book extras
+
+    start = time.time()
+    values = {name: nl.eta_zeta(name) for name in names}
+    seconds = time.time() - start
+    closed = max(abs(values[k][i] - CLOSED_FORMS[k][i]) for k in CLOSED_FORMS if k in values for i in (0, 1))
+    mpmath.mp.dps = 20
+    weight = lambda x: mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+    line = [-mpmath.inf, 0, mpmath.inf]
+    eta = mpmath.quad(lambda x: mpmath.tanh(sigma * x) ** 2 * weight(x), line)
+    first = mpmath.quad(lambda x: x * mpmath.tanh(sigma * x) * weight(x), line)
+    mp_dev = max(abs(a - float(b)) for a, b in zip(nl.eta_zeta("tanh", sigma_x=sigma), (eta, first**2)))
+    return {"values": values, "closed_deviation": closed, "mpmath_deviation": mp_dev, "seconds": seconds}
+
+
+def law_properties(shapes, activations=("tanh", "erf", "relu_centered", "abs_centered")):
+    """Independent checks of the quartic law: zeta = 0, linear f, moments, mass, one branch value.
+
+    Parameters
+    ----------
+    shapes : sequence of (phi, psi)
+        Ratios of the zeta = 0 and moment cases.
+    activations : sequence of str
+        Activations of the moment and mass cases.
+
+    Returns
+    -------
+    dict
+        ``zeta0_mp``, ``linear_free``, ``moments`` (relative), ``mass``: largest deviations;
+        ``branch``: G(-0.5 + 0.01i) for tanh at phi = 0.5, psi = 1; ``rows``: (activation, phi, psi,
+        support, atom at 0, [m1, m2, m3]); ``seconds``: time to build each law.
+
+    Notes
+    -----
+    With zeta = 0 the law is Marchenko-Pastur of ratio phi/psi and scale eta; with linear f,
+    G(z) = psi G_nu(z) + (1 - psi)/z, nu = MP(psi, 1/psi) box-times MP(phi) (free.multiply).
+    """
+    eta_abs = nl.eta_zeta("abs_centered")[0]
+    zeta0 = 0.0
+    for phi, psi in shapes:
+        law0 = nl.gram_law(eta=eta_abs, zeta=0.0, phi=phi, psi=psi)
+        mp = laws.MarchenkoPastur(phi / psi, variance=eta_abs)
+        x = np.linspace(1e-3, 1.05 * mp.high, 600)
+        zeta0 = max(zeta0, np.max(np.abs(law0.density(x) - mp.density(x))),
+                    abs(law0.atom_mass(0.0) - mp.atom_mass(0.0)))
+    linear = 0.0
+    for phi, psi in [(0.5, 0.5), (1.0, 2.0), (0.25, 1.0)]:
+        lin = nl.gram_law("linear", phi=phi, psi=psi)
+        nu = free.multiply(laws.MarchenkoPastur(psi, variance=1 / psi), laws.MarchenkoPastur(phi))
+        hi = lin.support[-1][1]
+        x = np.linspace(0.02 * hi, 0.99 * hi, 400)
+        z = np.linspace(-1, 1.2 * hi, 50) + 0.05j
+        linear = max(linear, np.max(np.abs(lin.density(x) - psi * nu.density(x))),
+                     np.max(np.abs(lin.stieltjes(z) - psi * nu.stieltjes(z) - (1 - psi) / z)))
+    rows, moments, mass, seconds = [], 0.0, 0.0, []
+    for act in activations:
+        for phi, psi in shapes:
+            start = time.time()
+            pw = nl.gram_law(act, phi=phi, psi=psi)
+            pw.support, pw.cdf(np.array([0.0]))
+            seconds.append(time.time() - start)
+            cont = [sum(tab.integrate(lambda x, k=k: x**k) for tab in pw._tables) for k in range(4)]
+            mass = max(mass, abs(cont[0] + pw.atom_mass(0.0) - 1))
+            moments = max(moments, *(abs(cont[k] / pw.moment(k) - 1) for k in (1, 2, 3)))
+            rows.append((act, phi, psi, pw.support, pw.atom_mass(0.0), [pw.moment(k) for k in (1, 2, 3)]))
+    branch = complex(nl.gram_law("tanh", phi=0.5, psi=1.0).stieltjes(np.array([-0.5 + 0.01j]))[0])
+    return {"zeta0_mp": zeta0, "linear_free": linear, "moments": moments, "mass": mass, "branch": branch,
+            "rows": rows, "seconds": seconds}
+
+
+def density_panels(settings, seed):
+    """Every density case of `density_draws` with its law and split KS distance.
+
+    Parameters
+    ----------
+    settings, seed
+        As for `density_draws`.
+
+    Returns
+    -------
+    dict
+        (activation, phi, psi, kind) -> `Panel`, in the order of `density_draws`.
+    """
+    return {case: Panel(ev, law(*case[:3]), spectra.ks_distance(ev, law(*case[:3])))
+            for case, ev in density_draws(settings, seed).items()}
+
+
+def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5, 0.75, 1.0),
+                       curve_shapes=((0.5, 1.0), (0.5, 0.5), (1.0, 0.5))):
+    """Training-loss curves at eta = 1 and the Monte Carlo training losses of ``mem_cases``.
+
+    Parameters
+    ----------
+    settings : dict
+        Chapter settings (`DEFAULTS` for missing keys).
+    seed : int
+        Root seed of the Monte Carlo draws.
+    curve_points : int
+        Points of each curve, gamma log-spaced on [1e-4, 10].
+    zetas, curve_shapes : sequences
+        The eta = 1 curves: one per zeta at each (phi, psi).
+
+    Returns
+    -------
+    dict
+        ``gammas`` (curve grid), ``curves`` {(phi, psi): {zeta: E_train}}, ``seconds`` (per curve),
+        ``cases`` {(act, phi, psi): (theory at ``gammas``, theory, Monte Carlo at ``mc_gammas``)},
+        ``mc_gammas`` and ``mc_n0`` (the settings' ``gammas`` and ``mem_n0``),
+        ``rms`` (root-mean-square relative error), ``loss_linear`` and ``loss_zeta0`` (eta = 1,
+        phi = psi = 1/2, gamma = 0.01).
+    """
+    s = {**DEFAULTS, **settings}
+    grid = np.logspace(-4, 1, curve_points)
+    start = time.time()
+    curves = {(phi, psi): {zeta: nl.training_loss(grid, eta=1.0, zeta=zeta, phi=phi, psi=psi) for zeta in zetas}
+              for phi, psi in curve_shapes}
+    seconds = (time.time() - start) / (len(zetas) * len(curve_shapes))
+    mem = memorization(s, seed)
+    cases = {}
+    for (act, phi, psi), (theory, mc) in mem.items():
+        eta, zeta = nl.eta_zeta(act)
+        cases[(act, phi, psi)] = (nl.training_loss(grid, eta=eta, zeta=zeta, phi=phi, psi=psi), theory, mc)
+    lin, zero = (nl.training_loss(0.01, eta=1.0, zeta=z, phi=0.5, psi=0.5) for z in (1.0, 0.0))
+    return {"gammas": grid, "curves": curves, "seconds": seconds, "cases": cases, "mc_gammas": s["gammas"],
+            "mc_n0": s["mem_n0"], "rms": _rms(mem), "loss_linear": lin, "loss_zeta0": zero}
+
+
+def layer_study(settings, seed, *, phi=0.5):
+    """Spectra through layers of f_alpha against the layer laws and the first layer's law.
+
+    Parameters
+    ----------
+    settings, seed
+        As for `layer_draws`.
+    phi : float
+        n / m of the layer laws (the draws have m = 2n).
+
+    Returns
+    -------
+    dict
+        ``laws`` {alpha: laws of layers 0..depth}, ``seconds`` (time to build them), ``zeta``
+        {alpha: zeta of f_alpha}, ``own`` {alpha: [Panel per layer]} (against its own law) and
+        ``first`` {alpha: [SplitKS per layer]} (against the first layer's law).
+    """
+    s = {**DEFAULTS, **settings}
+    start = time.time()
+    theory = {alpha: layer_laws(alpha, phi, s["depth"]) for alpha in s["layer_alphas"]}
+    seconds = time.time() - start
+    draws = layer_draws(s, seed)
+    own = {a: [Panel(ev, theory[a][ell], spectra.ks_distance(ev, theory[a][ell])) for ell, ev in enumerate(spectrum)]
+           for a, spectrum in draws.items()}
+    first = {a: [spectra.ks_distance(ev, theory[a][1]) for ev in spectrum] for a, spectrum in draws.items()}
+    zeta = {a: nl.eta_zeta(layers.alpha_family(a))[1] for a in s["layer_alphas"]}
+    return {"laws": theory, "seconds": seconds, "zeta": zeta, "own": own, "first": first}

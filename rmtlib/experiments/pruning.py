@@ -8,11 +8,13 @@ import math
 
 import numpy as np
 
+from rmtlib._numerics import validate as _validate
 from rmtlib.experiments.digits import load_digits_split
-from rmtlib.models.networks import init_mlp, mlp_accuracy, sgd_epoch
-from rmtlib.models.spiked import bema, rect_spike, sample_rectangular, spike_count, truncate
+from rmtlib.models.networks import MLP, sgd_epoch
+from rmtlib.models.spiked import bema, denoise, rect_debias, rect_spike, sample_rectangular, spike_count, truncate
 
-__all__ = ["parameter_count", "pruning_experiment", "rect_sweep"]
+__all__ = ["denoise_experiment", "network_pruning", "parameter_count", "pruning_experiment", "rect_experiment",
+           "rect_sweep"]
 
 
 def rect_sweep(n, m, thetas, *, variance=1.0, draws=3, seed):
@@ -57,10 +59,22 @@ def _layer_variance(w, alpha):
     return bema(np.linalg.svd(w, compute_uv=False), ratio=m / n, alpha=alpha)
 
 
-def parameter_count(params, ranks):
-    """Weights and biases, a pruned layer of rank ``r`` stored as two factors when that is smaller."""
+def parameter_count(layers, ranks):
+    """Weights and biases, a pruned layer of rank ``r`` stored as two factors when that is smaller.
+
+    Parameters
+    ----------
+    layers : list of (W, b)
+        The layers of an :class:`~rmtlib.models.networks.MLP` (its ``layers(theta)``).
+    ranks : list of int or None
+        Rank of each layer (None: dense).
+
+    Returns
+    -------
+    int
+    """
     total = 0
-    for (w, b), r in zip(params, ranks):
+    for (w, b), r in zip(layers, ranks):
         full = w.size
         total += b.size + (full if r is None else min(full, r * sum(w.shape)))
     return int(total)
@@ -101,31 +115,118 @@ def pruning_experiment(*, seed, widths=(64, 400, 400, 10), epochs=60, lr=0.05, b
     """
     x_tr, x_te, y_tr, y_te = load_digits_split()
     rng = np.random.default_rng(seed)
-    params = init_mlp(widths, rng=rng)
+    net = MLP(widths, "relu")
+    theta = net.init(rng=rng)
     for _ in range(epochs):
-        sgd_epoch(params, x_tr, y_tr, lr=lr, batch=batch, rng=rng)
-    hidden = list(range(len(params) - 1))
-    full = [min(params[i][0].shape) for i in hidden]
-    var = [_layer_variance(params[i][0], alpha) for i in hidden]
-    out = {"dense": mlp_accuracy(params, x_te, y_te), "full_ranks": full, "variances": var,
-           "dense_params": parameter_count(params, [None] * len(params))}
-    spikes = [spike_count(params[i][0], v, level=level) for i, v in zip(hidden, var)]
-    shot = [(truncate(w, r), b) if i in hidden else (w, b)
-            for i, ((w, b), r) in enumerate(zip(params, spikes + [None]))]
-    out.update(one_shot=mlp_accuracy(shot, x_te, y_te), one_shot_ranks=spikes,
-               one_shot_params=parameter_count(shot, spikes + [None]))
+        sgd_epoch(net, theta, x_tr, y_tr, lr=lr, batch=batch, rng=rng)
+    weights = [w for w, _ in net.layers(theta)[:-1]]      # hidden layers: views into theta
+    full = [min(w.shape) for w in weights]
+    var = [_layer_variance(w, alpha) for w in weights]
+    out = {"dense": net.accuracy(theta, x_te, y_te), "full_ranks": full, "variances": var,
+           "dense_params": parameter_count(net.layers(theta), [None] * len(widths[1:]))}
+    spikes = [spike_count(w, v, level=level) for w, v in zip(weights, var)]
+    shot = theta.copy()
+    for (w, _), r in zip(net.layers(shot), spikes):
+        w[...] = truncate(w, r)
+    out.update(one_shot=net.accuracy(shot, x_te, y_te), one_shot_ranks=spikes,
+               one_shot_params=parameter_count(net.layers(shot), spikes + [None]))
     ranks = list(full)
     for epoch in range(prune_epochs + finetune_epochs):
-        sgd_epoch(params, x_tr, y_tr, lr=lr, batch=batch, rng=rng)
+        sgd_epoch(net, theta, x_tr, y_tr, lr=lr, batch=batch, rng=rng)
         frac = max(0.0, 1.0 - (epoch + 1) / prune_epochs)
-        for j, i in enumerate(hidden):
-            w = params[i][0]
+        for j, w in enumerate(weights):
             if epoch < prune_epochs:
                 if refit:
                     var[j] = _layer_variance(w, alpha)
                 k = spike_count(w, var[j], level=level)
                 ranks[j] = k + round(frac * (full[j] - k))
             w[...] = truncate(w, ranks[j])
-    out.update(gradual=mlp_accuracy(params, x_te, y_te), gradual_ranks=list(ranks),
-               gradual_params=parameter_count(params, ranks + [None]))
+    out.update(gradual=net.accuracy(theta, x_te, y_te), gradual_ranks=list(ranks),
+               gradual_params=parameter_count(net.layers(theta), ranks + [None]))
     return out
+
+
+# ----------------------------------------------------------------------------- the rectangular model
+def rect_experiment(n, m, thetas, *, draws, seed):
+    """:func:`rect_sweep` with its errors against the rank-one theory.
+
+    Parameters
+    ----------
+    n, m, thetas, draws
+        Shape of ``W`` (``m <= n``, ``sigma^2 = 1``), planted singular values, independent matrices.
+    seed : int or SeedSequence
+        Master seed (a SeedSequence gives the first word of its state).
+
+    Returns
+    -------
+    dict
+        The sweep's result with ``ratio`` (``m/n``), ``s_err`` (max error of the mean singular value)
+        and ``ov_err`` (max error of the mean left and right squared overlaps), both over the spikes
+        with left overlap ``>= 1/2``, and ``inverse_error`` (``|rect_debias(s(2)) - 2|`` at ``c = 1/2``).
+    """
+    rect = rect_sweep(n, m, thetas, draws=draws, seed=_validate.seed_int(seed))
+    ok = rect["theory_u"] >= 0.5
+    s2 = rect_spike(2.0, ratio=0.5)[0]
+    return {**rect, "ratio": m / n, "s_err": float(np.max(np.abs(rect["s"].mean(0) - rect["theory_s"])[ok])),
+            "ov_err": float(max(np.max(np.abs(rect["ov_u"].mean(0) - rect["theory_u"])[ok]),
+                                np.max(np.abs(rect["ov_v"].mean(0) - rect["theory_v"])[ok]))),
+            "inverse_error": float(abs(rect_debias(s2, ratio=0.5)[0] - 2.0))}
+
+
+def denoise_experiment(n, m, thetas, *, seed):
+    """Recover ``S`` from one ``W = R/sqrt(n) + S`` (``sigma^2 = 1``) by truncation and by shrinkage.
+
+    Parameters
+    ----------
+    n, m, thetas : int, int, array_like
+        Shape of ``W``; singular values of ``S`` (Haar singular vectors).
+    seed : int or SeedSequence
+        Seed of :func:`rmtlib.models.spiked.sample_rectangular`.
+
+    Returns
+    -------
+    dict
+        ``errors`` (Frobenius errors of ``W``, truncation and shrinkage), ``norm_S``, ``variance``
+        (BEMA), ``rank`` (kept), ``expected_rank`` (thetas above ``c^{1/4}``), ``sure_rank`` (spikes
+        predicted 0.05 above the threshold), ``position_error`` (max error of the kept singular values).
+    """
+    thetas = np.asarray(thetas, float)
+    demo = sample_rectangular(n, m, thetas, rng=np.random.default_rng(seed))
+    trunc, shrunk = denoise(demo["W"]), denoise(demo["W"], shrink=True)
+    predicted = rect_spike(thetas, ratio=m / n)[0]
+    norm = np.linalg.norm
+    return {"errors": {"none": float(norm(demo["W"] - demo["S"])), "truncation": float(norm(trunc["estimate"] - demo["S"])),
+                       "shrinkage": float(norm(shrunk["estimate"] - demo["S"]))},
+            "norm_S": float(norm(demo["S"])), "variance": trunc["variance"], "rank": trunc["rank"],
+            "expected_rank": int(np.sum(thetas > (m / n) ** 0.25)),
+            "sure_rank": int(np.sum(predicted > trunc["threshold"] + 0.05)),
+            "position_error": float(np.max(np.abs(trunc["singular_values"] - predicted[:trunc["rank"]])))}
+
+
+def network_pruning(seeds, *, widths, epochs, prune_epochs, finetune_epochs):
+    """:func:`pruning_experiment` over seeds, summarised.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        Seeds of the initialisation and batch order.
+    widths, epochs, prune_epochs, finetune_epochs
+        As in :func:`pruning_experiment`.
+
+    Returns
+    -------
+    dict
+        ``runs``; for ``dense``, ``one_shot`` and ``gradual``: ``accuracy`` and ``accuracy_sd`` (mean and
+        sd over seeds of the test accuracy) and ``params`` (mean parameter count), keyed by variant;
+        ``param_fraction`` (gradual over dense) and ``gain`` (gradual minus dense accuracy).
+    """
+    runs = [pruning_experiment(seed=s, widths=tuple(widths), epochs=epochs, prune_epochs=prune_epochs,
+                               finetune_epochs=finetune_epochs) for s in seeds]
+    col = {k: np.array([r[k] for r in runs], float) for k in
+           ("dense", "one_shot", "gradual", "dense_params", "one_shot_params", "gradual_params")}
+    variants = ("dense", "one_shot", "gradual")
+    return {"runs": runs, "accuracy": {k: float(col[k].mean()) for k in variants},
+            "accuracy_sd": {k: float(col[k].std(ddof=1)) for k in variants},
+            "params": {k: float(col[k + "_params"].mean()) for k in variants},
+            "param_fraction": float(col["gradual_params"].mean() / col["dense_params"].mean()),
+            "gain": float(col["gradual"].mean() - col["dense"].mean())}

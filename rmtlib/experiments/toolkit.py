@@ -12,8 +12,10 @@ Each *case* pairs a random-matrix sampler with the limiting law that rmtlib comp
 - ``mp_two_point``: T^½ X Xᵀ T^½ / (2n) with T = diag(1 or 4, half each); law
   ``free.multiply(MarchenkoPastur(0.5), PointMasses([1, 4]))``.
 
-Samplers are pure functions of ``(n, rng)``; :func:`calibrate` maps them over seeds from
-``numpy.random.SeedSequence(seed).spawn(k)`` to calibrate the chapter's thresholds.
+Samplers are pure functions of ``(n, rng)``. :func:`simulate` compares one seeded matrix of a case with
+its law; :func:`run` does so for the cases of a section of the chapter, each on its own stream spawned
+from the chapter's seed; :func:`statistics` gives the split KS distance of every case for one seed, the
+function that the chapter's thresholds are calibrated on.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 
 from rmtlib import free, laws, spectra
 
-__all__ = ["CASES", "DEFORMATION", "POPULATION", "case_law", "sample_case", "calibrate",
-           "calibrated_threshold"]
+__all__ = ["CASES", "DEFORMATION", "POPULATION", "case_law", "run", "sample_case", "simulate",
+           "statistics"]
 
 DEFORMATION = 1.0
 """Half-distance a of the two-point deformation ½(δ₋ₐ + δₐ) of the ``deformed`` case."""
@@ -53,6 +55,16 @@ def case_law(case):
     -------
     rmtlib.laws.SpectralLaw
         The law computed by rmtlib.
+
+    Notes
+    -----
+    The semicircle law of a Wigner matrix (Wigner 1955); the Marchenko-Pastur law of ``X Xᵀ / p`` with
+    ratio ``n / p`` and an atom of mass ``1 - p / n`` at 0 when ``n > p`` (Marchenko and Pastur 1967);
+    free additive and multiplicative convolutions by subordination (Biane 1998; Belinschi and
+    Bercovici 2007); the two-point population case solves the Marchenko-Pastur equation of
+    Silverstein and Bai (1995), Theorem 1.1. The exact properties the chapter checks (variances add
+    under ⊞, means multiply under ⊠, the atom at zero of a product) are
+    ``book/derivations.md, eq. (tk-free-moments)`` and ``eq. (tk-product-atom)``.
     """
     _check(case, 4)
     if case == "semicircle":
@@ -98,7 +110,8 @@ def sample_case(case, n, *, rng):
     Notes
     -----
     ``wishart_prod`` computes the spectrum of W₁W₂ as that of the symmetric Cᵀ W₂ C with
-    W₁ = C Cᵀ (Cholesky; W₁ is full rank since its ratio is 1/2), which has the same eigenvalues.
+    W₁ = C Cᵀ (Cholesky; W₁ is full rank since its ratio is 1/2), which has the same eigenvalues
+    (``book/derivations.md, eq. (tk-product-similarity)``).
     """
     _check(case, n)
     rng = np.random.default_rng(rng)
@@ -119,67 +132,80 @@ def sample_case(case, n, *, rng):
     return np.linalg.eigvalsh(m)
 
 
-def calibrate(cases, sizes, *, seed, repeats, safety=1.5):
-    """Calibrate KS thresholds: split KS distance over ``repeats`` seeds at each size.
+def simulate(case, n, seed) -> dict:
+    """Compare the eigenvalues of one seeded matrix of a case with its law.
 
     Parameters
     ----------
-    cases : sequence of str
-        Cases to calibrate.
-    sizes : sequence of int
-        Matrix sizes (the profiles' ``n``).
-    seed : int
-        Root seed; run ``k`` of size ``n`` uses ``SeedSequence(seed).spawn(repeats)[k]``.
-    repeats : int
-        Number of seeds (>= 10).
-    safety : float, default 1.5
-        Factor applied to the largest value (at most 1.5).
+    case : str
+        One of :data:`CASES`.
+    n : int
+        Matrix size (even, >= 4).
+    seed : int or numpy.random.SeedSequence
+        Seed of the matrix (``numpy.random.default_rng(seed)``).
 
     Returns
     -------
     dict
-        ``{case: [{"n", "seed", "repeats", "values", "max", "threshold"}, ...]}``.
-    """
-    if repeats < 10:
-        raise ValueError(f"repeats must be >= 10, got {repeats}")
-    if not 1.0 <= safety <= 1.5:
-        raise ValueError(f"safety must be in [1, 1.5], got {safety}")
-    out = {}
-    for case in cases:
-        law = case_law(case)
-        rows = []
-        for n in sizes:
-            values = []
-            for child in np.random.SeedSequence(seed).spawn(repeats):
-                ev = sample_case(case, n, rng=np.random.default_rng(child))
-                values.append(spectra.ks_distance(ev, law, tol=spectra.default_tol(ev)).statistic)
-            rows.append({"n": int(n), "seed": int(seed), "repeats": int(repeats),
-                         "values": [round(float(v), 6) for v in values], "max": float(max(values)),
-                         "threshold": float(safety * max(values))})
-        out[case] = rows
-    return out
-
-
-def calibrated_threshold(rows, n) -> float:
-    """Threshold for size ``n`` from calibration rows (see :func:`calibrate`).
-
-    At a calibrated size the stored threshold is returned. Between or above calibrated sizes the
-    threshold of the largest calibrated size ``m <= n`` is scaled by ``sqrt(m / n)``; below the
-    smallest calibrated size ``m`` it is scaled by ``m / n``.
+        ``case``, ``n``, ``eigenvalues`` (sorted array), ``ks`` (split KS distance of the non-atomic
+        eigenvalues), ``atoms`` (one ``(location, empirical fraction, mass, binomial sd)`` per atom of
+        the law), and the law's ``mean``, ``var``, ``atom_at_zero`` (mass at 0) and
+        ``support_intervals`` (number of intervals of its support).
 
     Notes
     -----
-    The split KS distance of random-matrix eigenvalues decays at least as fast as ``n**-0.5``
-    (eigenvalues are more rigid than i.i.d. points), so the rescaled thresholds are lenient, never
-    stricter than the calibration.
+    The split KS distance compares the renormalised continuous parts; eigenvalues within
+    ``spectra.default_tol`` of an atom count as that atom, whose fraction of ``n`` is binomial with
+    standard deviation ``sqrt(m (1 - m) / n)`` for mass ``m`` (``book/derivations.md,
+    eq. (tk-atom-binomial)``).
     """
-    rows = sorted(rows, key=lambda r: r["n"])
-    if not rows:
-        raise ValueError("no calibration rows")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    below = [r for r in rows if r["n"] <= n]
-    if below:
-        ref = below[-1]
-        return float(ref["threshold"] * np.sqrt(ref["n"] / n))
-    return float(rows[0]["threshold"] * rows[0]["n"] / n)
+    eigenvalues = sample_case(case, n, rng=np.random.default_rng(seed))
+    law = case_law(case)
+    ks = spectra.ks_distance(eigenvalues, law, tol=spectra.default_tol(eigenvalues))
+    atoms = [(float(loc), float(fraction), float(mass), float(np.sqrt(mass * (1 - mass) / n)))
+             for loc, fraction, mass in ks.atoms]
+    return {"case": case, "n": int(n), "eigenvalues": eigenvalues, "ks": float(ks.statistic), "atoms": atoms,
+            "mean": float(law.mean), "var": float(law.var), "atom_at_zero": float(law.atom_mass(0.0)),
+            "support_intervals": len(law.support)}
+
+
+def run(settings, seed) -> dict:
+    """Simulate the cases of one section of the chapter, each on its own stream of the chapter's seed.
+
+    Parameters
+    ----------
+    settings : dict
+        ``{"n": int, "cases": sequence of str}``.
+    seed : int
+        The chapter's seed; case ``c`` uses ``SeedSequence(seed).spawn(len(CASES))[CASES.index(c)]``,
+        so a case draws the same matrix whichever section asks for it.
+
+    Returns
+    -------
+    dict
+        ``{case: simulate(case, n, its stream)}``, in the order of ``settings["cases"]``.
+    """
+    for case in settings["cases"]:
+        _check(case, settings["n"])
+    streams = np.random.SeedSequence(seed).spawn(len(CASES))
+    return {case: simulate(case, settings["n"], streams[CASES.index(case)]) for case in settings["cases"]}
+
+
+def statistics(settings, seed) -> dict:
+    """Split KS distance of every case for one calibration seed (the chapter's calibrated statistics).
+
+    Parameters
+    ----------
+    settings : dict
+        ``{"n": int}``, optionally ``"cases"`` (default: all of :data:`CASES`).
+    seed : int or numpy.random.SeedSequence
+        Seed of the run; every case draws its matrix from ``default_rng(seed)``. The shipped
+        calibration used the children of ``SeedSequence(7).spawn(20)``.
+
+    Returns
+    -------
+    dict
+        ``{"ks_<case>": float}``.
+    """
+    cases = settings.get("cases", CASES)
+    return {f"ks_{case}": simulate(case, settings["n"], seed)["ks"] for case in cases}

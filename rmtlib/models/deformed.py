@@ -2,22 +2,15 @@
 
 Model (Afanasiev, Berlyand & Kiyashko, arXiv:2507.12182, the square symmetric analogue of their
 eq. (1.1)): ``H = R / sqrt(N) + S`` with ``R`` a real symmetric Wigner matrix whose off-diagonal
-entries are i.i.d. with zero mean and variance ``sigma^2`` (passed as ``variance=``; the diagonal
-has variance ``2 sigma^2``, so Gaussian ``R`` gives exactly the GOE of the shared conventions) and
-``S = diag(theta_1, ..., theta_k, s_{k+1}, ..., s_N)`` deterministic: a bulk with limiting law
-``nu`` and ``k`` eigenvalues ``theta_i`` outside ``supp nu``.
+entries are i.i.d. with zero mean and variance ``sigma^2`` (``variance=``; the diagonal has variance
+``2 sigma^2``, so Gaussian ``R`` gives the GOE) and ``S = diag(theta_1, ..., theta_k, s_{k+1}, ..., s_N)``
+deterministic: a bulk with limiting law ``nu`` and ``k`` eigenvalues ``theta_i`` outside ``supp nu``.
 
-Theory (standard results, derived for the chapter; not read in the paper):
-
-* bulk: ``SC(sigma) ⊞ nu`` (Biane subordination), computed by :func:`rmtlib.free.add`;
-* outliers: with ``H(u) = u + sigma^2 G_nu(u)`` for real ``u`` outside ``supp nu``, an eigenvalue
-  ``theta`` of ``S`` produces an outlier iff ``H'(theta) = 1 - sigma^2 ∫ dnu(s)/(theta-s)^2 > 0``,
-  at ``H(theta)``, with squared eigenvector overlap ``H'(theta)`` (Capitaine, Donati-Martin, Féral
-  and Février 2011; Capitaine 2013); ``nu = delta_0`` gives ``theta + sigma^2/theta`` (BBP).
-
-The transforms ``G_nu`` and ``∫ dnu/(u-s)^2`` at real ``u`` are computed here from ``nu`` itself
-(closed forms for uniform and discrete laws, quadrature of the density otherwise), not from the
-complex-plane solver.
+Theory (standard results derived for this book, not read in the paper; book/derivations.md,
+eqs. (def-subordination) to (def-cluster)): the bulk is ``SC(sigma) ⊞ nu`` (Biane 1998); an eigenvalue
+``theta`` of ``S`` with ``H'(theta) > 0`` makes an outlier at ``H(theta) = theta + sigma^2 G_nu(theta)``
+with squared overlap ``H'(theta)`` (Capitaine, Donati-Martin, Féral & Février 2011). The transforms of
+``nu`` at real points are computed here from ``nu`` itself, not from the complex-plane solver.
 """
 
 from __future__ import annotations
@@ -26,24 +19,14 @@ import math
 from numbers import Real
 
 import numpy as np
-from scipy import integrate, linalg, optimize
+from scipy import integrate, optimize
 
 from rmtlib import entries as _entries, free, laws
 from rmtlib._numerics import validate as _validate
 
-__all__ = [
-    "bulk_edges",
-    "bulk_points",
-    "cluster_sd_prediction",
-    "deformed_wigner_law",
-    "measure_outliers",
-    "outlier_fluctuation_variance",
-    "outliers",
-    "random_direction_outlier",
-    "real_transforms",
-    "sample_deformed_wigner",
-    "sample_wigner",
-]
+__all__ = ["bulk_edges", "bulk_points", "cluster_sd_prediction", "deformed_wigner_law", "measure_outliers",
+           "outlier_fluctuation_variance", "outliers", "random_direction_outlier", "real_transforms",
+           "sample_deformed_wigner", "sample_wigner"]
 
 
 # ----------------------------------------------------------------------------- transforms of nu
@@ -52,8 +35,7 @@ def _discrete_parts(nu):
     atoms = tuple(getattr(nu, "atoms", ()))
     if not atoms:
         return np.zeros(0), np.zeros(0)
-    loc, mass = np.array(atoms, dtype=float).reshape(-1, 2).T
-    return loc, mass
+    return tuple(np.array(atoms, dtype=float).reshape(-1, 2).T)
 
 
 def _continuous_intervals(nu):
@@ -88,9 +70,8 @@ def real_transforms(nu, u):
 
     Notes
     -----
-    Uniform ``U[a, b]``: ``g = log((u-a)/(u-b))/(b-a)``, ``g2 = 1/((u-a)(u-b))``. Atoms are summed
-    exactly; any other absolutely continuous part is integrated with adaptive quadrature (the
-    integrand is smooth because ``u`` is outside the support).
+    Uniform ``U[a, b]``: closed forms, book/derivations.md, eq. (def-uniform-transforms). Atoms are
+    summed exactly; any other continuous part is integrated by adaptive quadrature (smooth integrand).
     """
     u = np.atleast_1d(np.asarray(u, dtype=float))
     loc, mass = _discrete_parts(nu)
@@ -129,10 +110,8 @@ def outliers(thetas, nu, *, variance):
     ----------
     thetas : array_like of float
         Eigenvalues of ``S`` outside the bulk (each an eigenvector direction of ``S``).
-    nu : SpectralLaw
-        Limiting spectral law of the bulk of ``S``; ``PointMasses([0.0])`` is the finite-rank case.
-    variance : float
-        Off-diagonal variance ``sigma^2`` of ``R``.
+    nu, variance : SpectralLaw, float
+        Limiting law of the bulk of ``S`` (``PointMasses([0.0])``: finite rank) and ``sigma^2``.
 
     Returns
     -------
@@ -142,16 +121,14 @@ def outliers(thetas, nu, *, variance):
 
     Notes
     -----
-    Standard result for deformed Wigner matrices (Capitaine, Donati-Martin, Féral, Février 2011;
-    derived in the chapter, not read in the paper). For ``nu = delta_0``: ``theta + sigma^2/theta``
-    and ``1 - sigma^2/theta^2``.
+    Capitaine, Donati-Martin, Féral and Février (2011); book/derivations.md, eqs. (def-outlier-position)
+    and (def-outlier-overlap). For ``nu = delta_0``: ``theta + sigma^2/theta`` and ``1 - sigma^2/theta^2``.
     """
     s2 = _validate.positive("variance", variance)
     th = np.atleast_1d(np.asarray(thetas, dtype=float))
     if not np.all(np.isfinite(th)):
         raise ValueError("thetas must be finite")
-    pos = np.full(th.shape, np.nan)
-    ov = np.full(th.shape, np.nan)
+    pos, ov = np.full(th.shape, np.nan), np.full(th.shape, np.nan)
     ok = _outside(nu, th)
     if ok.any():
         g, g2 = real_transforms(nu, th[ok])
@@ -166,16 +143,18 @@ def bulk_edges(nu, *, variance):
 
     Parameters
     ----------
-    nu : SpectralLaw
-        Bulk law of ``S``.
-    variance : float
-        ``sigma^2``.
+    nu, variance : SpectralLaw, float
+        Bulk law of ``S`` and ``sigma^2``.
 
     Returns
     -------
     left, right : float
         ``H(omega)`` at the real solutions ``omega`` outside the hull of ``supp nu`` of
-        ``sigma^2 ∫ dnu/(omega-s)^2 = 1`` (Biane's edge equation, derived).
+        ``sigma^2 ∫ dnu/(omega-s)^2 = 1``.
+
+    Notes
+    -----
+    Biane's edge equation, book/derivations.md, eq. (def-edge).
     """
     s2 = _validate.positive("variance", variance)
     lo, hi = _hull(nu)
@@ -195,15 +174,17 @@ def deformed_wigner_law(nu, *, variance):
 
     Parameters
     ----------
-    nu : SpectralLaw
-        Limiting law of the spectrum of ``S``.
-    variance : float
-        ``sigma^2``.
+    nu, variance : SpectralLaw, float
+        Limiting law of the spectrum of ``S`` and ``sigma^2``.
 
     Returns
     -------
     SpectralLaw
         ``rmtlib.free.add(Semicircle(variance=variance), nu)``.
+
+    Notes
+    -----
+    Biane (1998) subordination, book/derivations.md, eq. (def-subordination).
     """
     s2 = _validate.positive("variance", variance)
     return free.add(laws.Semicircle(variance=s2), nu)
@@ -216,10 +197,8 @@ def random_direction_outlier(theta, nu, *, variance):
     ----------
     theta : float
         Spike strength (positive: right of the bulk).
-    nu : SpectralLaw
-        Law of ``S_bulk``.
-    variance : float
-        ``sigma^2``.
+    nu, variance : SpectralLaw, float
+        Law of ``S_bulk`` and ``sigma^2``.
 
     Returns
     -------
@@ -229,7 +208,8 @@ def random_direction_outlier(theta, nu, *, variance):
     Notes
     -----
     Benaych-Georges and Nadakuditi (2011) applied twice: ``omega_0`` is the outlier of
-    ``S_bulk + theta u u^T`` and ``H(omega_0) = omega_0 + sigma^2/theta`` (derived in the spec, §4.3).
+    ``S_bulk + theta u u^T`` and ``H(omega_0) = omega_0 + sigma^2/theta``; book/derivations.md,
+    eq. (def-random-direction).
     """
     s2 = _validate.positive("variance", variance)
     if not isinstance(theta, Real) or theta <= 0:
@@ -252,10 +232,8 @@ def outlier_fluctuation_variance(theta, nu, *, variance, fourth_cumulant=0.0):
     ----------
     theta : float
         Eigenvalue of ``S`` producing the outlier.
-    nu : SpectralLaw
-        Bulk law of ``S``.
-    variance : float
-        ``sigma^2``.
+    nu, variance : SpectralLaw, float
+        Bulk law of ``S`` and ``sigma^2``.
     fourth_cumulant : float, default 0
         ``E x^4 - 3`` of the unit-variance off-diagonal entry law (0 for Gaussian, -2 for Rademacher).
 
@@ -266,10 +244,9 @@ def outlier_fluctuation_variance(theta, nu, *, variance, fourth_cumulant=0.0):
 
     Notes
     -----
-    Derived for the chapter (Schur complement of the spike coordinate, linearised): the fluctuation
-    is ``H'`` times the diagonal entry plus a quadratic form whose variance carries the fourth
-    cumulant through ``(1/N) sum_a G_aa^2 -> ∫dnu/(theta-s)^2``. It is not universal: this is the
-    non-universality of localized spikes (Capitaine, Donati-Martin, Féral 2009).
+    Derived for this book (Schur complement of the spike coordinate, linearised), book/derivations.md,
+    eq. (def-fluctuation); it depends on ``kappa_4``: localized spikes are not universal (Capitaine,
+    Donati-Martin & Féral 2009).
     """
     s2 = _validate.positive("variance", variance)
     slope = outliers([theta], nu, variance=s2)[1][0]
@@ -281,14 +258,10 @@ def cluster_sd_prediction(theta, k, n, nu, *, variance):
 
     Parameters
     ----------
-    theta : float
-        The common eigenvalue of ``S``.
-    k, n : int
-        Cluster size and matrix size.
-    nu : SpectralLaw
-        Bulk law.
-    variance : float
-        ``sigma^2``.
+    theta, k, n : float, int, int
+        The common eigenvalue of ``S``, cluster size and matrix size.
+    nu, variance : SpectralLaw, float
+        Bulk law and ``sigma^2``.
 
     Returns
     -------
@@ -297,8 +270,9 @@ def cluster_sd_prediction(theta, k, n, nu, *, variance):
 
     Notes
     -----
-    Derived heuristic: the cluster is ``H(theta) + sqrt(H' sigma^2 / n) * spec(GOE_k)`` with unit
-    off-diagonal variance; ``E`` of the empirical variance of ``spec(GOE_k)`` is ``k + 1 - 2/k``.
+    Heuristic derived for this book, book/derivations.md, eq. (def-cluster): the cluster is
+    ``H(theta) + sqrt(H' sigma^2 / n)`` times the spectrum of a ``k x k`` GOE with unit off-diagonal
+    variance, whose empirical variance has mean ``k + 1 - 2/k``.
     """
     s2 = _validate.positive("variance", variance)
     k = _validate.integer("k", k, low=1)
@@ -313,10 +287,8 @@ def bulk_points(nu, n, *, grid="quantile", rng=None):
 
     Parameters
     ----------
-    nu : SpectralLaw
-        Target law (its ``cdf`` is inverted by bisection).
-    n : int
-        Number of points.
+    nu, n : SpectralLaw, int
+        Target law (its ``cdf`` is inverted by bisection) and number of points.
     grid : {"quantile", "iid"}
         ``"quantile"``: ``F^{-1}((j - 1/2)/n)``; ``"iid"``: ``F^{-1}(U_j)``.
     rng : Generator or int, optional
@@ -353,16 +325,13 @@ def sample_wigner(n, *, variance=1.0, entries="gaussian", rng, **params):
 
     Parameters
     ----------
-    n : int
-        Size.
-    variance : float
-        ``sigma^2``.
-    entries : str
-        Entry law from :data:`rmtlib.entries.NAMES` (unit variance), scaled by ``sigma``.
+    n, variance : int, float
+        Size and ``sigma^2``.
+    entries, **params : str
+        Entry law from :data:`rmtlib.entries.NAMES` (unit variance, scaled by ``sigma``) and its
+        parameters (e.g. ``nu=5`` for ``student_t``).
     rng : Generator or int
         Random source.
-    **params
-        Parameters of the entry law (e.g. ``nu=5`` for ``student_t``).
 
     Returns
     -------
@@ -383,10 +352,8 @@ def sample_deformed_wigner(thetas, bulk, *, variance=1.0, entries="gaussian", rn
 
     Parameters
     ----------
-    thetas : array_like
-        Outlier eigenvalues of ``S`` (coordinates ``0 .. k-1``).
-    bulk : array_like
-        Bulk eigenvalues of ``S`` (see :func:`bulk_points`).
+    thetas, bulk : array_like
+        Outlier eigenvalues of ``S`` (coordinates ``0 .. k-1``) and bulk ones (:func:`bulk_points`).
     variance, entries, rng, **params
         As in :func:`sample_wigner`.
 
@@ -405,11 +372,9 @@ def measure_outliers(thetas, bulk, *, variance=1.0, entries="gaussian", rng, vec
 
     Parameters
     ----------
-    thetas : array_like
-        Outlier eigenvalues of ``S``; those above the bulk are matched to the top eigenvalues,
-        those below to the bottom ones, in sorted order.
-    bulk : array_like
-        Bulk eigenvalues of ``S``.
+    thetas, bulk : array_like
+        Outlier and bulk eigenvalues of ``S``; thetas above the bulk's median are matched to the top
+        eigenvalues, the others to the bottom ones, in sorted order.
     variance, entries, rng, **params
         As in :func:`sample_wigner`.
     vectors : bool, default True
@@ -418,8 +383,8 @@ def measure_outliers(thetas, bulk, *, variance=1.0, entries="gaussian", rng, vec
     Returns
     -------
     dict
-        ``positions`` and ``overlaps`` (NaN if ``vectors`` is False), in the order of ``thetas``;
-        ``top`` (largest eigenvalue not matched to a theta above the bulk).
+        ``positions``, ``overlaps`` (NaN without ``vectors``), in the order of ``thetas``; ``top``
+        (largest eigenvalue not matched to a theta above the bulk).
     """
     th = np.atleast_1d(np.asarray(thetas, float))
     bulk = np.asarray(bulk, float)
@@ -427,14 +392,9 @@ def measure_outliers(thetas, bulk, *, variance=1.0, entries="gaussian", rng, vec
     mid = np.median(bulk)
     up = np.flatnonzero(th > mid)[np.argsort(-th[th > mid], kind="stable")]
     down = np.flatnonzero(th <= mid)[np.argsort(th[th <= mid], kind="stable")]
-    if vectors:
-        w, v = np.linalg.eigh(h)
-    else:
-        w, v = np.linalg.eigvalsh(h), None
-    n = w.size
+    w, v = np.linalg.eigh(h) if vectors else (np.linalg.eigvalsh(h), None)
     idx = np.empty(th.size, dtype=int)
-    idx[up] = n - 1 - np.arange(up.size)
+    idx[up] = w.size - 1 - np.arange(up.size)
     idx[down] = np.arange(down.size)
-    pos = w[idx]
     ov = v[np.arange(th.size), idx] ** 2 if vectors else np.full(th.size, np.nan)
-    return {"positions": pos, "overlaps": ov, "top": float(w[n - 1 - up.size])}
+    return {"positions": w[idx], "overlaps": ov, "top": float(w[w.size - 1 - up.size])}

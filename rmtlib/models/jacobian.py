@@ -1,7 +1,6 @@
 """Input-output Jacobian of a deep random network: sampler, mean-field theory and limiting law.
 
-Model (Pastur & Slavin, arXiv 2011.11439, §1; normalisation of ``shared/papers/pastur_slavin.md``):
-layers ``l = 1..L`` of widths ``(n_0, ..., n_L)``,
+Model (Pastur & Slavin 2020, §1): layers ``l = 1..L`` of widths ``(n_0, ..., n_L)``,
 
     h^l = W^l x^{l-1} + b^l,   x^l = phi(h^l),   W^l = sigma_w X^l / sqrt(n_{l-1}),
 
@@ -9,8 +8,9 @@ layers ``l = 1..L`` of widths ``(n_0, ..., n_L)``,
 ``b^l`` i.i.d. ``N(0, sigma_b^2)``.  The Jacobian is ``J_L = D_L W^L ... D_1 W^1`` with
 ``D_l = diag(phi'(h^l))`` and the matrix studied is ``M_L = J_L J_L^T`` (``n_L x n_L``).
 
-Theory (standard mean field and free probability; the formulas are DERIVED in the spec, §1-§2, and
-agree with the papers' statement that the limit is the Gaussian one):
+Theory (standard mean field and free probability, derived for the book in book/derivations.md,
+eqs. (jac-length-map) to (jac-moments); it agrees with the papers' statement that the limit is the
+Gaussian one):
 
 * length map ``q^1 = sigma_w^2 q^0 + sigma_b^2``, ``q^l = sigma_w^2 E phi(sqrt(q^{l-1}) g)^2 + sigma_b^2``;
 * per-layer law ``nu_l`` = law of ``phi'(sqrt(q^l) g)^2``, ``g ~ N(0, 1)``;
@@ -20,7 +20,7 @@ agree with the papers' statement that the limit is the Gaussian one):
   ``(MP ⊠ nu_1) ⊠ ... ⊠ (MP ⊠ nu_L)`` (Pennington, Schoenholz & Ganguli 2017, 2018).
 
 Gaussian integrals are computed by composite Gauss-Legendre quadrature split at the kinks of
-``phi`` (DESIGN: plain Gauss-Hermite is not accurate enough for ReLU or hard-tanh).
+``phi`` (plain Gauss-Hermite is not accurate enough for ReLU or hard-tanh).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import math
 
 import numpy as np
 import scipy.linalg
-from scipy import optimize
 
 from rmtlib import entries as _entries, free
 from rmtlib._numerics import validate as _validate
@@ -53,17 +52,16 @@ __all__ = [
 
 
 class JacobianLaw(SpectralLaw):
-    """Limiting eigenvalue law of ``M_L = J_L J_L^T`` (a SpectralLaw; build it with ``rmtlib.jacobian.jacobian_law``).
+    """Limiting eigenvalue law of ``M_L = J_L J_L^T`` (a SpectralLaw; build it with `jacobian_law`).
 
     The Stieltjes transform comes from the log-form Newton solver with continuation from
-    z = infinity (spec §2.3); densities on the real axis march from neighbour to neighbour and fall
-    back to that continuation.  The atom at 0, the upper edge and the first two moments are exact
-    (spec §2.4).  The CDF of the absolutely continuous part is integrated top-down from the upper
-    edge (``F(x) = 1 - int_x^lambda_+ rho / (1 - atom)``, spec §7): in ``log x`` on
-    ``[1e-16, 1e-1] lambda_+`` (the density is singular at 0, like ``x^(-L/(L+1))`` for tanh) and
-    with ``x = lambda_+ - (lambda_+ - a)(1 - u)^2`` above (square-root edge); below
-    ``1e-16 lambda_+`` a power law matching F and rho there.  With a gap ``[0, lambda_-)`` one
-    segment ``x = lambda_- + (lambda_+ - lambda_-) sin^2(pi u / 2)`` is used.
+    z = infinity (book/derivations.md, eq. (jac-psi-system)); densities on the real axis march from
+    neighbour to neighbour and fall back to that continuation.  The atom at 0, the upper edge and
+    the first two moments are exact (eqs. (jac-atom), (jac-edge), (jac-moments)).  The CDF and the
+    higher moments come from the shared adaptive quadrature tables of `SpectralLaw`, integrated
+    top-down from the upper edge: their panels are graded geometrically down to 1e-40 of the width
+    at the hard edge 0, which resolves the singular density (like ``x^(-L/(L+1))`` for tanh) far
+    below the smallest eigenvalue of any simulated network.
 
     Attributes
     ----------
@@ -73,15 +71,7 @@ class JacobianLaw(SpectralLaw):
         ``(c_0, ..., c_L)``, ``c_l = n_l / n_L``.
     upper_edge, lower_edge : float
         Edges of the absolutely continuous part (lower edge 0 when it reaches 0).
-    mass_error : float
-        |integrated density - (1 - atom)| over the tabulated range (the mass below the floor
-        included), set when the CDF is first used.
     """
-
-    _PANELS = 80
-    _ORDER = 8
-    _SPLIT = 1e-1
-    _FLOOR = 1e-16
 
     def __init__(self, chain, q, depth):
         self._chain = chain
@@ -94,9 +84,7 @@ class JacobianLaw(SpectralLaw):
         if self._atom0 < 1e-13:
             self._atom0 = 0.0
         self.upper_edge = chain.upper_edge()
-        self._grid = None
         self.lower_edge = self._find_lower_edge()
-        self.mass_error = np.nan
 
     # -- hooks of SpectralLaw --------------------------------------------------------------
     def psi(self, z):
@@ -131,110 +119,12 @@ class JacobianLaw(SpectralLaw):
         if k == 2:
             ratio = 1.0 / ch.c[0] + float(np.sum(ch.ex2 / (ch.c[1:] * ch.ex**2)))
             return ch.m1**2 * ratio
-        x, w = self._nodes_dx()
-        return float(np.dot(w, x**k))
-
-    def _continuous_cumulative(self, x):
-        return self.continuous_mass * self._continuous_cdf(x)
+        return None  # the base class integrates its quadrature table
 
     @property
     def chi(self):
         """Per-layer order-chaos parameters ``sigma_w^2 E X_l``."""
         return self._chain.sigma_w**2 * self._chain.ex
-
-    # -- CDF -----------------------------------------------------------------------------
-    def _segments(self):
-        """Integration segments: (kind, a, b); the CDF is integrated top-down from the upper edge."""
-        a, b = self.lower_edge, self.upper_edge
-        if a > 0:
-            return [("both", a, b)]
-        split = self._SPLIT * b
-        return [("log", self._FLOOR * b, split), ("top", split, b)]
-
-    @staticmethod
-    def _seg_map(kind, a, b, u):
-        """x(u), dx/du on u in [0, 1] removing the square-root edge(s) (``log``: u is log x)."""
-        if kind == "both":
-            s = np.sin(0.5 * np.pi * u)
-            return a + (b - a) * s**2, (b - a) * np.pi * s * np.cos(0.5 * np.pi * u)
-        if kind == "top":
-            return b - (b - a) * (1.0 - u) ** 2, 2.0 * (b - a) * (1.0 - u)
-        x = np.exp(np.log(a) + (np.log(b) - np.log(a)) * u)
-        return x, x * (np.log(b) - np.log(a))
-
-    @staticmethod
-    def _seg_unmap(kind, a, b, x):
-        if kind == "both":
-            return np.arcsin(np.sqrt(np.clip((x - a) / (b - a), 0.0, 1.0))) * 2.0 / np.pi
-        if kind == "top":
-            return 1.0 - np.sqrt(np.clip((b - x) / (b - a), 0.0, 1.0))
-        return np.clip((np.log(np.maximum(x, a)) - np.log(a)) / (np.log(b) - np.log(a)), 0.0, 1.0)
-
-    def _nodes_dx(self):
-        """Quadrature nodes x_k and weights rho(x_k) dx_k of the absolutely continuous part."""
-        self._build_grid()
-        return self._grid["x"], self._grid["w"]
-
-    def _build_grid(self):
-        """Tabulate the tail mass T(x) = int_x^lambda_+ rho, segment by segment from the top.
-
-        On each panel the integrand (in the segment's variable u) is the degree-7 Legendre
-        interpolant through its 8 Gauss nodes, integrated exactly, so T is accurate inside panels.
-        """
-        if self._grid is not None:
-            return
-        gx, gw = np.polynomial.legendre.leggauss(self._ORDER)
-        vander = np.polynomial.legendre.legvander(gx, self._ORDER - 1)
-        to_coef = (vander * gw[:, None]).T * ((2 * np.arange(self._ORDER) + 1) / 2.0)[:, None]
-        xs, ws, pieces = [], [], []
-        above = 0.0
-        for kind, a, b in reversed(self._segments()):
-            edges = np.linspace(0.0, 1.0, self._PANELS + 1)
-            half = 0.5 * np.diff(edges)
-            u = (0.5 * (edges[1:] + edges[:-1]))[:, None] + half[:, None] * gx[None, :]
-            x, dx = self._seg_map(kind, a, b, u)
-            f = self.density(x) * dx                                   # integrand at the nodes
-            coef = np.polynomial.legendre.legint(to_coef @ f.T, lbnd=-1.0, axis=0) * half[None, :]
-            mass = (f * gw[None, :]).sum(axis=1) * half                 # mass of each panel
-            start = np.concatenate([[0.0], np.cumsum(mass)])           # bottom-up within the segment
-            total = start[-1]
-            pieces.insert(0, (kind, a, b, edges, start, coef, above + total))
-            xs.append(x.ravel())
-            ws.append((f * gw[None, :] * half[:, None]).ravel())
-            above += total
-        self.mass_error = abs(above - self.continuous_mass)
-        floor = (0.0, 1.0)
-        if self.lower_edge == 0.0:
-            xf = self._FLOOR * self.upper_edge
-            F_f = max(0.0, 1.0 - above / self.continuous_mass)
-            rho_f = float(self.density(np.array([xf]))[0]) / self.continuous_mass
-            floor = (F_f, xf * rho_f / F_f if F_f > 0 else 1.0)
-        self._grid = {"x": np.concatenate(xs), "w": np.concatenate(ws), "pieces": pieces, "floor": floor}
-
-    def _continuous_cdf(self, x):
-        """CDF of the absolutely continuous part renormalised to mass 1.
-
-        Integrated top-down, ``F(x) = 1 - int_x^lambda_+ rho / (1 - atom)``, so that an error of the
-        quadrature near the (singular) lower end cannot shift the CDF elsewhere (spec §7).
-        """
-        self._build_grid()
-        x = np.asarray(x, dtype=float)
-        tail = np.zeros(x.shape)
-        for i, (kind, a, b, edges, start, coef, top) in enumerate(self._grid["pieces"]):
-            sel = (x >= (a if i else -np.inf)) & (x < b)
-            if not np.any(sel):
-                continue
-            u = self._seg_unmap(kind, a, b, x[sel])
-            k = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, edges.size - 2)
-            t = (u - edges[k]) / (edges[k + 1] - edges[k]) * 2.0 - 1.0
-            within = np.polynomial.legendre.legval(t, coef[:, k], tensor=False)
-            tail[sel] = top - (start[k] + within)
-        val = np.clip(1.0 - tail / self.continuous_mass, 0.0, 1.0)
-        if self.lower_edge == 0.0:  # below the floor: power law matching F and rho there
-            f = self._FLOOR * self.upper_edge
-            F_f, beta = self._grid["floor"]
-            val = np.where(x < f, F_f * (np.maximum(x, 0.0) / f) ** beta, val)
-        return np.where(x <= self.lower_edge, 0.0, np.where(x >= self.upper_edge, 1.0, val))
 
     def _find_lower_edge(self):
         """0 when the density reaches 0; else the edge of the gap [0, lambda_-) (bisection)."""
@@ -306,14 +196,14 @@ def jacobian_law(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=N
 
     Notes
     -----
-    Solves (spec §2.2, derived; square case: Pennington, Schoenholz & Ganguli 2018)
+    Solves (book/derivations.md, eq. (jac-psi-system); square case: Pennington, Schoenholz & Ganguli 2018)
     ``z prod_l c_{l-1} y_l = sigma_w^{2L} psi^{L-1} (c_0 + psi)``, ``psi_{nu_l}(y_l) = psi / c_l``,
     ``G = (1 + psi) / z``, with nu_l the law of ``phi'(sqrt(q^l) g)^2`` and
     ``psi_nu(y) = E[y X / (1 - y X)]``.  For square layers this is the free multiplicative
     convolution ``(MP ⊠ nu_1) ⊠ ... ⊠ (MP ⊠ nu_L)``; `free_chain` builds the same law with
     `rmtlib.free.multiply` as an independent check.  Atom at 0:
     ``max(0, 1 - min(c_0, min_l c_l P(phi' != 0)))``; ``m_1 = prod_l chi_l``;
-    ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (spec §2.4).
+    ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (eqs. (jac-atom), (jac-moments)).
     """
     depth = _validate.integer("depth", depth, low=1)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
@@ -344,7 +234,7 @@ def free_chain(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=Non
 
     Notes
     -----
-    Derived from the S-transform form of the spec (§2.2):
+    The S-transform form of the same system (book/derivations.md, eq. (jac-s-transform)):
     ``S_mu(w) = c_0/(c_0 + w) sigma_w^(-2L) (1 + w)^(1-L) prod_l S_{nu~_l}(w)``, where
     ``nu~_l`` is the law of ``X_l / c_l`` with probability ``c_l`` and 0 otherwise (a thin layer
     acts as a projection of rank ``n_l``).  For square layers ``nu~_l = nu_l``, the law of
@@ -404,13 +294,13 @@ def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, ent
     x0 : array_like, optional
         Input vector of length n_0.  Default: a Gaussian (delocalised) vector rescaled to
         ``|x0|^2 / n_0 = (q* - sigma_b^2) / sigma_w^2``, which puts every layer at q*.  A localised
-        input (e.g. ``sqrt(n_0 q0) e_1``) breaks universality for non-Gaussian weights (spec §6.4).
+        input (e.g. ``sqrt(n_0 q0) e_1``) breaks universality for non-Gaussian weights.
     rng : numpy.random.Generator or int
         Random source; the same seed gives the same eigenvalues.
     empirical_scale : bool, default False
-        Divide each X^l by its empirical root mean square (for infinite-variance laws, spec §6).
+        Divide each X^l by its empirical root mean square (for infinite-variance laws).
     method : {"svd", "eigh"}, default "svd"
-        ``"svd"``: squared singular values of J (accurate down to tiny eigenvalues, spec §7);
+        ``"svd"``: squared singular values of J (accurate down to tiny eigenvalues);
         ``"eigh"``: `eigvalsh` of the smaller Gram matrix (about 2.5 times faster, absolute error
         ~1e-16 lambda_max, so eigenvalues below ~1e-13 lambda_max are noise).
 
@@ -475,8 +365,8 @@ def limit_moments(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=
 
     Notes
     -----
-    ``m_1 = prod_l chi_l``, ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (spec §2.4,
-    derived: normalised variances add under free multiplication).
+    ``m_1 = prod_l chi_l``, ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (book/derivations.md,
+    eq. (jac-moments): normalised variances add under free multiplication).
     """
     depth = _validate.integer("depth", depth, low=1)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)

@@ -1,8 +1,8 @@
-"""Spectra through layers of a deep random network f(W_L ... f(W_1 X)) (Pennington & Worah, NeurIPS 2017,
-section 4): the data covariance after each layer, and the family of activations f_alpha.
+"""Spectra through layers of a deep random network f(W_L ... f(W_1 X)) (Pennington & Worah, NeurIPS 2017):
+the data covariance after each layer, and the family of activations f_alpha.
 
 Entry points: `alpha_family`, the sampler `sample_layers`, and `layer_laws` (the law after each of
-several layers, a derived recursion on :func:`rmtlib.free.multiply`).
+several layers, a recursion on :func:`rmtlib.free.multiply`, book/derivations.md, eq. (pw-layers-recursion)).
 """
 
 import numpy as np
@@ -10,9 +10,13 @@ import numpy as np
 from rmtlib import activations, entries, free
 from rmtlib._numerics import validate as _validate
 from rmtlib.laws import MarchenkoPastur, PointMasses, SpectralLaw
-from rmtlib.models.nonlinear import _centred_phi, _gram_eigenvalues, eta_zeta
+from rmtlib.models.nonlinear import _centred_phi, eta_zeta
 
 __all__ = ["GramFromKernel", "alpha_family", "layer_laws", "sample_layers"]
+
+
+def _gram_eigenvalues(Y):
+    return np.linalg.eigvalsh(Y @ Y.T / Y.shape[1])
 
 
 def alpha_family(alpha):
@@ -26,9 +30,13 @@ def alpha_family(alpha):
     Returns
     -------
     Activation
-        f_alpha(x) = ([x]_+ + alpha [-x]_+ - (1 + alpha)/sqrt(2 pi)) / sqrt(v), with
-        v = (1 + alpha^2)/2 - (1 + alpha)^2/(2 pi), so that eta = 1 and
-        zeta = ((1 - alpha)^2 / 4) / v (spec section 4, derived).
+        Centred, with eta = 1 and zeta from 1 (alpha = -1) to 0 (alpha = 1).
+
+    Notes
+    -----
+    f_alpha(x) = ([x]_+ + alpha [-x]_+ - (1 + alpha)/sqrt(2 pi)) / sqrt(v) with
+    v = (1 + alpha^2)/2 - (1 + alpha)^2/(2 pi), so that eta = 1 and zeta = ((1 - alpha)^2 / 4) / v
+    (book/derivations.md, eq. (pw-layers-alpha)).
     """
     alpha = _validate.real("alpha", alpha, low=-1.0, high=1.0)
     mean = (1.0 + alpha) / np.sqrt(2.0 * np.pi)
@@ -57,13 +65,21 @@ def sample_layers(activation, *, n, m, depth, rng, w_entries="gaussian", center=
     depth : int
         Number of layers L >= 1; Y^l = f(W^l Y^(l-1)), fresh W^l (n x n, variance 1/n).
     rng : Generator or int
+        Random source (a seed is turned into a Generator).
     w_entries : str or (str, dict)
         Entry law of the weights (unit variance, scaled by 1/sqrt(n)).
+    center : bool
+        Subtract E f(xi) from an uncentred f (otherwise it is refused, as by `eta_zeta`).
 
     Returns
     -------
     list of ndarray
         depth + 1 spectra (layer 0 is the input).
+
+    Notes
+    -----
+    The propagation Y^l = f(W^l Y^(l-1)) of the data through a deep random network, whose data
+    covariance Pennington & Worah (NeurIPS 2017) follow through depth; its limit is `layer_laws`.
     """
     n = _validate.integer("n", n, low=1)
     m = _validate.integer("m", m, low=1)
@@ -83,10 +99,18 @@ def sample_layers(activation, *, n, m, depth, rng, w_entries="gaussian", center=
 class GramFromKernel(SpectralLaw):
     """Law of Y Y^T / m (n x n) from the law of K = Y^T Y / n (m x m), lam = m / n.
 
+    Parameters
+    ----------
+    kernel_law : SpectralLaw
+        Law of K.
+    lam : float
+        m / n.
+
     Notes
     -----
     Same non-zero eigenvalues up to the factor 1/lam: G_M(z) = lam^2 G_K(lam z) - (lam - 1)/z,
-    rho_M(x) = lam^2 rho_K(lam x), atom at 0: 1 - lam (1 - mu_K({0})).
+    rho_M(x) = lam^2 rho_K(lam x), atom at 0: 1 - lam (1 - mu_K({0}))
+    (book/derivations.md, eq. (pw-layers-gram-kernel)).
     """
 
     def __init__(self, kernel_law, *, lam):
@@ -131,13 +155,12 @@ def layer_laws(activation, *, phi, depth):
     Notes
     -----
     In the m x m frame K^l = Y^l^T Y^l / n the recursion
-    law(K^l) = MP(m/n) box-times law((1 - zeta) + zeta K^(l-1)), K^0 ~ MP(m/n) (spec section 6.1,
-    derived; the multi-layer statement is from the later literature, Fan & Wang 2020): the
-    rows of Y^l are i.i.d. given Y^(l-1) with covariance ~ (1 - zeta) I + zeta K^(l-1).
+    law(K^l) = MP(m/n) box-times law((1 - zeta) + zeta K^(l-1)), K^0 ~ MP(m/n)
+    (book/derivations.md, eq. (pw-layers-recursion); the form of the recursion of Fan & Wang,
+    NeurIPS 2020): the rows of Y^l are i.i.d. given Y^(l-1) with covariance ~ (1 - zeta) I + zeta K^(l-1).
     Each layer is one `rmtlib.free.multiply` with the previous law discretized; `GramFromKernel`
     converts to the n x n frame. With zeta = 0 every layer is MP(phi) (isospectral).
     """
-
     phi = _validate.positive("phi", phi)
     depth = _validate.integer("depth", depth, low=1)
     eta, zeta = eta_zeta(activation)

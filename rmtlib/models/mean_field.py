@@ -97,7 +97,7 @@ def length_map(activation, q, *, sigma_w, sigma_b):
 
     Notes
     -----
-    Standard mean-field recursion (Pennington et al. 2017; spec §1, derived).
+    Standard mean-field recursion (Poole et al. 2016; book/derivations.md, eq. (jac-length-map)).
     """
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     q = _validate.real("q", q, low=0.0)
@@ -127,7 +127,7 @@ def q_recursion(activation, *, depth, sigma_w, sigma_b, q0):
     Notes
     -----
     ``q^1 = sigma_w^2 q^0 + sigma_b^2`` (the input is not passed through phi),
-    ``q^l = sigma_w^2 E phi(sqrt(q^{l-1}) g)^2 + sigma_b^2`` (spec §1, derived).
+    ``q^l = sigma_w^2 E phi(sqrt(q^{l-1}) g)^2 + sigma_b^2`` (book/derivations.md, eq. (jac-length-map)).
     """
     depth = _validate.integer("depth", depth, low=1)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
@@ -243,7 +243,7 @@ def chi(activation, *, sigma_w, sigma_b, q=None):
     Returns
     -------
     float
-        chi; chi = 1 is the edge of chaos (Pennington et al. 2017; spec §1).
+        chi; chi = 1 is the edge of chaos (Pennington et al. 2017; book/derivations.md, eq. (jac-chi)).
     """
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     if q is None:
@@ -267,7 +267,7 @@ def critical_sigma_w(activation, *, sigma_b, bracket=(0.3, 5.0)):
     Returns
     -------
     float
-        sigma_w with chi = 1 (e.g. tanh, sigma_b = 0.05: 1.1225390048, spec §4).
+        sigma_w with chi = 1 (e.g. tanh, sigma_b = 0.05: 1.1225390048).
     """
     sigma_b = _validate.real("sigma_b", sigma_b, low=0.0)
     lo, hi = (_validate.positive("bracket", b) for b in bracket)

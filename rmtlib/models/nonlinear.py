@@ -1,6 +1,6 @@
 """The spectrum of f(WX): nonlinear random matrix theory (Pennington & Worah, NeurIPS 2017).
 
-Model and normalization (spec ``papers/pennington_worah.md`` section 1): ``W`` is
+Model and normalization (book/derivations.md, eq. (alg-pw-model)): ``W`` is
 ``n1 x n0`` with entries of variance ``sigma_w**2 / n0``, ``X`` is ``n0 x m`` with entries of
 variance ``sigma_x**2``, ``Y = f(WX)`` entrywise and ``M = Y Y^T / m`` (``n1 x n1``).  With
 ``phi = n0 / m`` and ``psi = n0 / n1`` the limiting spectral law of ``M`` depends on ``f``
@@ -9,23 +9,27 @@ only through
     eta  = E f(sigma xi)^2,    zeta = (E xi f(sigma xi))^2 = (sigma E f'(sigma xi))^2,
 
 ``xi ~ N(0, 1)``, ``sigma = sigma_w sigma_x`` (the second form by Stein's lemma, valid for
-kinks and jumps).  Its Stieltjes transform is ``G(z) = (1 + psi u) / z`` with ``u`` the physical
-root of the quartic of :mod:`rmtlib.quartic` (the paper's equation for ``P = 1 + u``, in the
-spec's ``s = psi z`` form, section 2.1).  ``f`` must be centred, ``E f(sigma xi) = 0``.
+kinks and jumps; book/derivations.md, eq. (alg-pw-eta-zeta)).  The law itself,
+:class:`PenningtonWorahLaw`, and :func:`training_loss` live in
+:mod:`rmtlib.models.pennington_worah` and are re-exported here.  ``f`` must be centred,
+``E f(sigma xi) = 0``.
 
 Entry points: `eta_zeta`, `gram_law`, `training_loss`, the samplers `sample_gram`,
 `sample_gram_equivalent` and the Monte Carlo twin `training_loss_mc`; spectra through several
 layers are in :mod:`rmtlib.models.layers`.
 """
 
-import functools
 import itertools
 
 import numpy as np
 
 from rmtlib import activations, entries
-from rmtlib._numerics import algebraic as quartic, gauss as _gauss, validate as _validate
-from rmtlib.laws import MarchenkoPastur, SpectralLaw
+from rmtlib._numerics import gauss as _gauss, validate as _validate
+from rmtlib.models.pennington_worah import PenningtonWorahLaw, physical_root, training_loss
+
+__all__ = ["PenningtonWorahLaw", "eta_zeta", "gaussian_moments", "gram_law", "physical_root",
+           "ridge_training_loss", "sample_features", "sample_gram", "sample_gram_equivalent",
+           "training_loss", "training_loss_mc"]
 
 _QUAD_HALF_WIDTH = 14.0  # Gaussian weight beyond 14 standard deviations is below 1e-43
 _QUAD_PIECE = 0.5
@@ -108,7 +112,8 @@ def eta_zeta(activation, *, sigma_w=1.0, sigma_x=1.0, center=False, kinks=()):
 
     Notes
     -----
-    eta = E f(sigma xi)^2, zeta = (E xi f(sigma xi))^2 (spec section 1; Stein's form of
+    eta = E f(sigma xi)^2, zeta = (E xi f(sigma xi))^2 (book/derivations.md, eq. (alg-pw-eta-zeta);
+    Stein's form of
     zeta = (sigma E f'(sigma xi))^2, so no derivative is needed: sign, hard-tanh, ReLU).
     """
     sigma_w = _validate.positive("sigma_w", sigma_w)
@@ -140,148 +145,6 @@ def _centred_phi(activation, *, sigma, center, kinks=()):
 
 
 # ---------------------------------------------------------------------------- the law
-class PenningtonWorahLaw(SpectralLaw):
-    """Limiting spectral law of M = f(WX) f(WX)^T / m (Pennington & Worah 2017).
-
-    Parameters
-    ----------
-    eta, zeta : float
-        The constants of `eta_zeta`, 0 <= zeta <= eta, eta > 0.
-    phi, psi : float
-        phi = n0 / m, psi = n0 / n1.
-
-    Notes
-    -----
-    G(z) = (psi / z) P(1 / (z psi)) + (1 - psi) / z with P = 1 + u and u the physical root of
-    Q(u) = (s u - a A)(s - b A) - b s A, s = psi z, A = (1 + phi u)(1 + psi u), a = eta - zeta,
-    b = zeta (spec eq. of section 2.1, derived form of the paper's theorem).  Root choice:
-    vertical continuation, `rmtlib.quartic`.  Atom at 0: max(0, 1 - psi/phi) for nonlinear f,
-    max(0, 1 - psi, 1 - psi/phi) for linear f (section 2.4, derived).  Moments m1..m4 in
-    closed form (section 2.5, derived).
-    """
-
-    def __init__(self, *, eta, zeta, phi, psi):
-        self.eta = _validate.positive("eta", eta)
-        self.zeta = _validate.real("zeta", zeta, low=0.0, high=self.eta)
-        self.phi = _validate.positive("phi", phi)
-        self.psi = _validate.positive("psi", psi)
-        self.scale = quartic.spectral_scale(self.eta, self.zeta, self.phi, self.psi)
-        self.linear = self.zeta == self.eta
-
-    # -- raw evaluations
-    def root(self, z):
-        """Physical root u(z) and the root-separation ratios along each path."""
-        return quartic.physical_root(z, eta=self.eta, zeta=self.zeta, phi=self.phi, psi=self.psi)
-
-    def _track(self, z):
-        return self.root(z)[0]
-
-    def _stieltjes(self, z):
-        z = np.asarray(z, dtype=complex)
-        tiny = np.abs(z) < 1e-300
-        zz = np.where(tiny, 1.0, z)
-        g = (1.0 + self.psi * self._track(zz)) / zz
-        return np.where(tiny, complex(np.nan, np.nan), g)
-
-    def _raw_density(self, x):
-        u = self._track(x.astype(complex))
-        return np.maximum(-self.psi * u.imag / (np.pi * x), 0.0)
-
-    def _density(self, x):
-        x = np.asarray(x, dtype=float)
-        out = np.zeros_like(x)
-        low = self.support[0][0] if self.support else np.inf
-        if low == 0.0:
-            fit = self._hard_edge_fit()
-            near = (x > 0) & (x < fit[0])
-            t = x[near] ** (1.0 / fit[1])
-            out[near] = np.polyval(fit[2], t) / t ** (fit[1] - 1)
-            direct = x >= fit[0]
-        else:
-            direct = x >= low
-        if np.any(direct):
-            out[direct] = self._raw_density(x[direct])
-        return out
-
-    @functools.cached_property
-    def _hard_edge_fit_cache(self):
-        # rho = x^(-(p-1)/p) h(x^(1/p)) with h analytic: p = 2 (rho ~ x^(-1/2), c = 1), p = 3 for the
-        # linear square case (x^(-2/3)); h is fitted on [t_f, 2 t_f] and used below x_f, where the
-        # clustered roots of Q near s = 0 make the direct evaluation lose digits.
-        p = 3 if (self.linear and self.phi == 1.0 and self.psi == 1.0) else 2
-        xf = 1e-4 * self.scale
-        t = xf ** (1.0 / p) * np.linspace(1.0, 2.0, 6)
-        h = self._raw_density(t**p) * t ** (p - 1)
-        return xf, p, np.polyfit(t, h, 5)
-
-    def _hard_edge_fit(self):
-        return self._hard_edge_fit_cache
-
-    def _atoms(self):
-        cands = [0.0, 1.0 - self.psi / self.phi]
-        if self.linear:
-            cands.append(1.0 - self.psi)
-        mass = max(cands)
-        return ((0.0, mass),) if mass > 0.0 else ()
-
-    def _inside(self, x):
-        u = self._track(np.asarray(x, dtype=float).astype(complex))
-        return np.abs(u.imag) > 1e-9 * (1.0 + np.abs(u))
-
-    def _support(self):
-        c, r = self.phi / self.psi, 1.0 / self.psi
-        xmax = 1.5 * self.eta * (1 + np.sqrt(c)) ** 2 * (1 + np.sqrt(r)) ** 2
-        low = 1e-7 * self.scale
-        grid = np.unique(np.concatenate([np.geomspace(low, xmax, 1500), np.linspace(low, xmax, 1500)]))
-        inside = self._inside(grid)
-        if inside[-1]:
-            raise RuntimeError(f"{self!r}: spectrum extends beyond the scan limit {xmax:g}")
-        flips = np.flatnonzero(np.diff(inside.astype(int)))
-        edges = [self._bisect(grid[i], grid[i + 1], bool(inside[i])) for i in flips]
-        if inside[0]:
-            edges = [0.0] + edges
-        return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2)]
-
-    def _bisect(self, lo, hi, lo_inside):
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if mid in (lo, hi):
-                break
-            if bool(self._inside(np.array([mid]))[0]) == lo_inside:
-                lo = mid
-            else:
-                hi = mid
-        return 0.5 * (lo + hi)
-
-    def _moment(self, k):
-        eta, zeta = self.eta, self.zeta
-        c, r = self.phi / self.psi, 1.0 / self.psi
-        if k == 0:
-            return 1.0
-        if k == 1:
-            return eta
-        if k == 2:
-            return eta**2 * (1 + c) + r * zeta**2
-        if k == 3:
-            return eta**3 * (1 + 3 * c + c**2) + 3 * eta * zeta**2 * r * (1 + c) + r**2 * zeta**3
-        if k == 4:
-            return (eta**4 * (1 + c) * (1 + 5 * c + c**2) + 2 * eta**2 * zeta**2 * r * (3 + 8 * c + 3 * c**2)
-                    + 4 * eta * zeta**3 * r**2 * (1 + c) + zeta**4 * r**2 * (2 + 2 * c + r))
-        return None
-
-    def stieltjes_derivative(self, z):
-        """G'(z) by implicit differentiation of the quartic along the physical root."""
-        z = np.asarray(z, dtype=complex)
-        u = self._track(z)
-        s = self.psi * z
-        du_ds = quartic.derivative_u(u, s, eta=self.eta, zeta=self.zeta, phi=self.phi, psi=self.psi)
-        return self.psi**2 * du_ds / z - (1.0 + self.psi * u) / z**2
-
-    def __repr__(self):
-        return (f"PenningtonWorahLaw(eta={self.eta:.6g}, zeta={self.zeta:.6g}, "
-                f"phi={self.phi:g}, psi={self.psi:g})")
-
-
 def gram_law(activation=None, *, phi, psi, eta=None, zeta=None, sigma_w=1.0, sigma_x=1.0, center=False):
     """Limiting spectral law of M = f(WX) f(WX)^T / m.
 
@@ -312,37 +175,6 @@ def gram_law(activation=None, *, phi, psi, eta=None, zeta=None, sigma_w=1.0, sig
     elif eta is None or zeta is None:
         raise ValueError("gram_law needs an activation or both eta and zeta")
     return PenningtonWorahLaw(eta=eta, zeta=zeta, phi=phi, psi=psi)
-
-
-# ---------------------------------------------------------------------------- memorization
-def training_loss(gamma, *, eta, zeta, phi, psi):
-    """Limiting training loss of ridge regression on random features, random targets.
-
-    Parameters
-    ----------
-    gamma : float or array_like
-        Ridge parameter(s), > 0.
-    eta, zeta, phi, psi : float
-        As in `gram_law`.
-
-    Returns
-    -------
-    float or ndarray
-
-    Notes
-    -----
-    E_train(gamma) = (1 - c) - c gamma^2 G'(-gamma), c = phi / psi = n1 / m, i.e.
-    (gamma^2 / m) tr (K + gamma)^-2 with K = F^T F / m (derived, spec section 5.2).
-    G' by implicit differentiation of the quartic on the physical branch.
-    """
-    g = np.asarray(gamma, dtype=float)
-    if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):
-        raise ValueError(f"gamma must be finite and > 0, got {gamma!r}")
-    law = PenningtonWorahLaw(eta=eta, zeta=zeta, phi=phi, psi=psi)
-    c = law.phi / law.psi
-    dg = law.stieltjes_derivative(-g.ravel() + 0j).real
-    out = (1.0 - c) - c * g.ravel() ** 2 * dg
-    return out.reshape(g.shape) if g.ndim else float(out[0])
 
 
 # ---------------------------------------------------------------------------- samplers
@@ -447,7 +279,8 @@ def training_loss_mc(activation, gamma, *, n0, n1, m, rng, sigma_w=1.0, sigma_x=
     Notes
     -----
     K = F^T F / m has the eigenvalues of M with the multiplicity of 0 changed by m - n1; the expectation
-    over i.i.d. N(0, 1) targets of the ridge training loss is exactly this trace (spec 5.2).
+    over i.i.d. N(0, 1) targets of the ridge training loss is exactly this trace
+    (book/derivations.md, eq. (alg-pw-loss)).
     """
     g = np.atleast_1d(np.asarray(gamma, dtype=float))
     if not np.all(np.isfinite(g)) or np.any(g <= 0):

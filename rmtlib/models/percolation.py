@@ -1,6 +1,6 @@
 """Percolated (sparse) Wigner and Wishart ensembles and their atom at 0.
 
-Models (spec ``granziol.md`` section 5; the paper's own percolation scaling was not read):
+Models (the standard percolated ensembles; Granziol's own percolation scaling was not read):
 
 * **Sparse Wigner.** ``H_ij = H_ji = B_ij g_ij / sqrt(c)`` for ``i < j``, ``B_ij ~ Bernoulli(c/(N-1))``,
   ``g_ij ~ N(0, 1)`` (or +-1), zero diagonal. In the sparse regime (mean degree ``c`` fixed) an
@@ -8,6 +8,9 @@ Models (spec ``granziol.md`` section 5; the paper's own percolation scaling was 
   growing) the law tends to the semicircle with no atom.
 * **Sparse Wishart.** ``X_ij = B_ij g_ij`` (``N x M``), ``B_ij ~ Bernoulli(p)``, ``Y = X X^T/(pM)``;
   row degree ``a = pM``, column degree ``b = pN``.
+
+Atoms and the cavity recursion: book/derivations.md, eqs. (prod-bauer-golinelli), (prod-bipartite-atom)
+and (prod-cavity).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 
 import numba
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 import scipy.special
 
@@ -57,10 +61,10 @@ def percolated_wigner_atom(c):
 
     Notes
     -----
-    Bauer and Golinelli (2001), eq. for the kernel dimension of sparse random graphs; also
-    Bordenave, Lelarge and Salez (2011). For ``c <= e`` the root is unique, ``a = b = W_0(c)/c``;
-    for ``c > e`` there are three roots and the middle (symmetric) one gives a wrong value, so the
-    smallest is taken (spec section 5.1).
+    Bauer and Golinelli (2001), the kernel dimension of sparse random graphs; also Bordenave,
+    Lelarge and Salez (2011); book/derivations.md, eq. (prod-bauer-golinelli). For ``c <= e`` the
+    root is unique, ``a = b = W_0(c)/c``; for ``c > e`` there are three roots and the middle
+    (symmetric) one gives a wrong value, so the smallest is taken.
     """
     c = _validate.positive("c", c)
     if c <= math.e:
@@ -91,9 +95,9 @@ def percolated_wishart_atom(n, m, p):
 
     Notes
     -----
-    A Bordenave-Lelarge-Salez-type derivation made for the spec (section 5.2), **not** from the
-    paper: the rank of ``X`` with generic weights is the size of a maximum matching of its
-    bipartite support graph. Lower bound ``max(1 - M/N, exp(-a))``.
+    A Bordenave-Lelarge-Salez-type count derived for this book, **not** from Granziol's paper
+    (book/derivations.md, eq. (prod-bipartite-atom)): the rank of ``X`` with generic weights is the
+    size of a maximum matching of its bipartite support graph. Lower bound ``max(1 - M/N, exp(-a))``.
     """
     n = _validate.integer("n", n, low=1)
     m = _validate.integer("m", m, low=1)
@@ -147,12 +151,19 @@ def sample_sparse_wigner(n, degree, *, weights="gaussian", rng):
 def sample_sparse_wishart(n, m, p, *, rng):
     """Eigenvalues of ``X X^T/(pM)`` for a percolated Gaussian ``N x M`` matrix ``X``.
 
+    Parameters
+    ----------
+    n, m : int
+        Rows and columns of ``X``.
+    p : float
+        Bernoulli probability of an entry being present, ``0 < p <= 1``.
+    rng : numpy.random.Generator or int
+
     Returns
     -------
     ndarray
         The ``N`` eigenvalues (squared singular values, padded with exact zeros), sorted.
     """
-    import scipy.linalg
     n = _validate.integer("n", n, low=1)
     m = _validate.integer("m", m, low=1)
     p = _validate.real("p", p, low=0.0, high=1.0, low_open=True)
@@ -165,7 +176,17 @@ def sample_sparse_wishart(n, m, p, *, rng):
 def zero_fraction(h, *, rtol=1e-9):
     """Fraction of zero eigenvalues of a symmetric sparse matrix (``|lambda| < rtol max|lambda|``).
 
-    Isolated vertices (zero rows) are counted directly; the rest is diagonalised densely.
+    Parameters
+    ----------
+    h : array_like
+        Symmetric matrix.
+    rtol : float
+        Zero tolerance relative to the largest ``|lambda|`` of the non-isolated part.
+
+    Returns
+    -------
+    float
+        Isolated vertices (zero rows) are counted directly; the rest is diagonalised densely.
     """
     h = np.asarray(h, dtype=float)
     live = np.any(h != 0, axis=1)
@@ -229,7 +250,12 @@ def sparse_wigner_density(x, c, *, pool=20000, sweeps=60, eta=1e-3, weights="gau
     -------
     ndarray
         ``-Im E[g]/pi`` with ``g <- 1/(z - sum_{k<=D} J_k^2 g_k)``, ``D ~ Poisson(c)``,
-        ``J_k = xi_k/sqrt(c)`` (spec section 5.1).
+        ``J_k = xi_k/sqrt(c)``.
+
+    Notes
+    -----
+    Population dynamics (cavity method) for sparse random matrices; book/derivations.md, eq.
+    (prod-cavity).
     """
     c = _validate.positive("c", c)
     pool = _validate.integer("pool", pool, low=10)

@@ -66,7 +66,8 @@ def rect_spike(theta, *, ratio, variance=1.0):
 
     Notes
     -----
-    Benaych-Georges and Nadakuditi (2012), rewritten for the ``1/sqrt(N)`` scaling of eq. (1.1).
+    Benaych-Georges and Nadakuditi (2012), rewritten for the ``1/sqrt(N)`` scaling of eq. (1.1);
+    book/derivations.md, eqs. (def-rect-spike) and (def-rect-overlaps).
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     sigma = math.sqrt(_validate.positive("variance", variance))
@@ -99,6 +100,10 @@ def rect_debias(s, *, ratio, variance=1.0):
     ndarray
         ``theta = sigma t`` with ``t^2 = (r^2-1-c + sqrt((r^2-1-c)^2 - 4c))/2``, ``r = s/sigma``;
         NaN where ``s`` is not above the bulk edge ``sigma (1 + sqrt(c))``.
+
+    Notes
+    -----
+    The inverse of book/derivations.md, eq. (def-rect-spike): eq. (def-rect-debias).
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     sigma = math.sqrt(_validate.positive("variance", variance))
@@ -186,7 +191,8 @@ def bema(singular_values, *, ratio, alpha=0.2):
     Notes
     -----
     BEMA of Ke, Ma and Lin (bulk eigenvalue matching), in the form used by the authors' group's
-    public pruning code; the quantiles invert the MP cdf (not its density).
+    public pruning code; the quantiles invert the MP cdf (not its density). book/derivations.md,
+    eq. (def-bema).
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     if not isinstance(alpha, Real) or not 0 < alpha < 0.5:
@@ -217,6 +223,10 @@ def mp_threshold(variance, *, ratio, n, level=0.95):
     -------
     float
         ``sqrt(lambda_+)`` with ``lambda_+ = sigma^2 [(1+sqrt c)^2 + t n^{-2/3} c^{-1/6} (1+sqrt c)^{4/3}]``.
+
+    Notes
+    -----
+    MP edge plus a Tracy-Widom margin (Johnstone 2001), book/derivations.md, eq. (def-mp-threshold).
     """
     s2 = _validate.positive("variance", variance)
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
@@ -246,6 +256,11 @@ def denoise(w, *, variance=None, alpha=0.2, level=0.95, shrink=False):
     dict
         ``estimate`` (same shape as ``w``), ``rank``, ``variance``, ``threshold``,
         ``singular_values`` (kept, before shrinkage).
+
+    Notes
+    -----
+    Threshold: book/derivations.md, eq. (def-mp-threshold); shrinkage (Gavish and Donoho 2017):
+    eq. (def-shrinkage).
     """
     w = np.asarray(w, float)
     flip = w.shape[0] < w.shape[1]

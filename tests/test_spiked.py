@@ -1,13 +1,14 @@
-"""Tests of rmtlib.pruning: rectangular spikes, BEMA, thresholds, denoising and the small MLP."""
+"""Tests of rmtlib.models.spiked (rectangular spikes, BEMA, thresholds, denoising) and of the pruning
+experiment of rmtlib.experiments.pruning."""
 
 import math
 
 import numpy as np
 import pytest
 
-from rmtlib.models import spiked as p
 from rmtlib.experiments import pruning as xp
 from rmtlib.models import networks as nets
+from rmtlib.models import spiked as p
 
 
 def test_rect_spike_values():
@@ -42,7 +43,7 @@ def test_validation():
 
 
 def test_mp_threshold_formula():
-    # spec demo 1: sigma^2 = 1.0033 -> lambda_+ = 2.9462 at n = 1000, c = 0.5, TW 95%
+    # worked example: sigma^2 = 1.0033 -> lambda_+ = 2.9462 at n = 1000, c = 0.5, TW 95%
     assert p.mp_threshold(1.0033, ratio=0.5, n=1000) ** 2 == pytest.approx(2.9462, abs=2e-4)
 
 
@@ -70,28 +71,12 @@ def test_rect_overlaps_mc():
     assert np.mean(ou) == pytest.approx(0.775, abs=0.04) and np.mean(ov) == pytest.approx(0.8611, abs=0.04)
 
 
-def test_mlp_gradients_finite_differences():
-    rng = np.random.default_rng(0)
-    params = nets.init_mlp((5, 7, 6, 3), rng=rng)
-    x, y = rng.standard_normal((4, 5)), np.array([0, 2, 1, 2])
-    _, grads = nets.mlp_loss_grads(params, x, y)
-    eps = 1e-6
-    for layer in range(3):
-        for arr, g in zip(params[layer], grads[layer]):
-            idx = tuple(rng.integers(0, s) for s in arr.shape)
-            arr[idx] += eps
-            lp = nets.mlp_loss_grads(params, x, y)[0]
-            arr[idx] -= 2 * eps
-            lm = nets.mlp_loss_grads(params, x, y)[0]
-            arr[idx] += eps
-            assert (lp - lm) / (2 * eps) == pytest.approx(g[idx], abs=1e-7)
-
-
 def test_parameter_count_and_truncate():
-    params = nets.init_mlp((10, 20, 3), rng=0)
-    assert xp.parameter_count(params, [None, None]) == 10 * 20 + 20 + 20 * 3 + 3
-    assert xp.parameter_count(params, [2, None]) == 2 * 30 + 20 + 63
-    assert np.linalg.matrix_rank(p.truncate(params[0][0], 2)) == 2
+    net = nets.MLP((10, 20, 3), "relu")
+    layers = net.layers(net.init(rng=0))
+    assert xp.parameter_count(layers, [None, None]) == 10 * 20 + 20 + 20 * 3 + 3
+    assert xp.parameter_count(layers, [2, None]) == 2 * 30 + 20 + 63
+    assert np.linalg.matrix_rank(p.truncate(layers[0][0], 2)) == 2
 
 
 def test_pruning_experiment_small():

@@ -1,0 +1,1 @@
+"""Figures of the chapters, one module per chapter."""

@@ -1,0 +1,94 @@
+"""rmtlib.experiments.fitting and the products chapter's experiments and figures (small sizes)."""
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from rmtlib import spectra
+from rmtlib.compendium.figures import products as figures
+from rmtlib.experiments import fitting, products as products_mc
+from rmtlib.models import percolation
+
+SMALL = {"chain_n0": 60, "curve_n0": 40, "sandwich_n": 60, "perc_n": 60, "perc_draws": 2, "wishart_scale": 0.03,
+         "wishart_draws": 2, "cavity_pool": 300, "cavity_sweeps": 6, "cavity_bins": 12}
+NETWORK = {"mlp_hidden": 4, "mlp_steps": 20, "mlp_n_small": 20, "mlp_n_large": 40, "fit_perc_size": 60, "n_outliers": 2}
+
+
+def test_ks_full_and_min_ks_fit_recover_a_known_law():
+    rng = np.random.default_rng(5)
+    sample = np.sort(rng.standard_normal(400))
+    ks = fitting.ks_full(sample, scipy.stats.norm.cdf)
+    assert ks == pytest.approx(scipy.stats.kstest(sample, "norm").statistic, abs=1e-12)
+    # an MP(2) spectrum (atom 1/2), fitted over a grid containing the truth, scaled by 3
+    ev = 3.0 * percolation.sample_sparse_wishart(400, 200, 1.0, rng=1)
+    data = fitting.prepare_spectrum(ev, n_outliers=0)
+    tables = {(c,): fitting.chain_table([c]) for c in (0.5, 1.0, 2.0, 4.0)}
+    fit = fitting.fit_scaled_family(data, tables, family="mp", n_scales=121)
+    assert fit.params["shape"] == (2.0,) and fit.n_params == 2
+    assert fit.ks < 0.05 and fit.params["scale"] == pytest.approx(3.0, rel=0.05)
+    sc = fitting.fit_semicircle(data)
+    assert sc.ks > fit.ks + 0.2
+    assert products_mc.chain_dims(100, [0.5, 2.0]) == (100, 50, 200)
+
+
+def test_compare_families_ranks_the_semicircle_last_on_an_mp_spectrum():
+    tables = fitting.family_tables(perc_size=100, rng=0, mp_ratios=[0.5, 2.0], chain_c1=(1.0,), chain_c2=(2.0,),
+                                   perc_ratios=(1.0,), perc_degrees=(3.0,))
+    observed = {"mp": 2.0 * percolation.sample_sparse_wishart(200, 100, 1.0, rng=2),
+                "other": percolation.sample_sparse_wishart(200, 400, 1.0, rng=3)}
+    out = fitting.compare_families(observed, tables, n_outliers=3)
+    assert out["families"] == ["semicircle", "marchenko_pastur", "wishart_chain", "percolated_wishart"]
+    assert out["n_params"] == [2, 2, 3, 3]
+    ks = out["ks"]["mp"]
+    assert out["margins"]["mp"] == pytest.approx(ks["semicircle"] - min(ks["marchenko_pastur"], ks["wishart_chain"],
+                                                                        ks["percolated_wishart"]))
+    assert out["margins"]["mp"] > 0.2 and ks["marchenko_pastur"] < 0.05
+    assert out["best_ks"] == min(min(k.values()) for k in out["ks"].values())
+    assert out["n_product_better"] == sum(v <= 0 for v in out["product_gain"].values())
+    assert out["ks_expected"] == spectra.ks_expected(197)
+
+
+def test_sections_are_the_parts_of_run_and_statistics_is_pure():
+    stats = products_mc.statistics(SMALL, 7)
+    parts = [products_mc.wishart_chains(SMALL, 7), products_mc.sandwiches(SMALL, 7), products_mc.percolated(SMALL, 7)]
+    assert stats == {k: float(v) for part in parts for k, v in part["stats"].items()}
+    assert stats == products_mc.statistics(SMALL, 7) and stats != products_mc.statistics(SMALL, 8)
+    chains = parts[0]
+    assert chains["atoms"] == [0.0, 0.5, pytest.approx(1 / 3)]
+    assert chains["stats"]["curve_atom_err"] < 0.5 / 40
+    assert chains["root_rule"]["deviation"] > 0.01
+    rows = parts[2]["perc"]["rows"]
+    assert [r[0] for r in rows] == products_mc.DEFAULTS["perc_degrees"]
+    assert rows[1][1] == pytest.approx(0.45594, abs=1e-5)
+
+
+def test_trained_network_and_fits_report_the_rank_bound():
+    network = products_mc.trained_network(NETWORK, 0)
+    small = network["small"]
+    assert small["n"] == 20 and small["P"] == 4 * 65 + 10 * 5
+    assert small["summary"]["ggn"]["zero"] >= small["bound"] - 0.5 / small["P"]
+    assert small["summary"]["ggn"]["negative"] == 0.0
+    fits = products_mc.family_fits(network, NETWORK, 0)
+    assert set(fits["ks"]) == {"hessian_small", "ggn_small", "hessian_large", "ggn_large"}
+    header, rows = figures.fits_table(fits)
+    assert len(rows) == 5 and all(len(r) == len(header) for r in rows)
+    header, rows = figures.curvature_table(network)
+    assert len(rows) == 4 and all(len(r) == len(header) for r in rows)
+
+
+def test_every_figure_draws_on_agg():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chains, sandwich = products_mc.wishart_chains(SMALL, 1), products_mc.sandwiches(SMALL, 1)
+    percolated = products_mc.percolated(SMALL, 1)
+    glass = products_mc.spin_glass(SMALL, 1)
+    figs = [figures.chains(chains, bins=10), figures.atom_curve(chains["curve"]), figures.root_rule(chains, bins=10),
+            figures.sandwiches(sandwich, bins=10), figures.percolation_atoms(percolated), figures.spin_glass(glass)]
+    assert [len(f.axes) for f in figs] == [3, 1, 1, 2, 2, 2]
+    for table in (figures.percolation_table(percolated), figures.wishart_table(percolated),
+                  figures.layers_table(glass)):
+        header, rows = table
+        assert rows and all(len(r) == len(header) for r in rows)
+    plt.close("all")
