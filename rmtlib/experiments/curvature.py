@@ -27,7 +27,7 @@ def curvature_spectra(n, *, hidden=16, steps=2000, lr=0.01, weight_decay=1e-3, r
     -------
     dict
         ``n``, ``P``, ``loss`` (unregularised cross-entropy at the end), ``accuracy``,
-        ``hessian`` and ``ggn`` (sorted eigenvalues), ``bound`` (:func:`ggn_rank_bound`).
+        ``hessian`` and ``ggn`` (sorted eigenvalues), ``bound`` (:func:`rmtlib.models.networks.ggn_rank_bound`).
 
     Notes
     -----

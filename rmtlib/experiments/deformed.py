@@ -83,7 +83,7 @@ def bulk_experiment(name, n, *, rng):
     Returns
     -------
     dict
-        ``eigenvalues``, ``law``, ``ks``, ``edges`` (:func:`bulk_edges`), ``mc_edges`` (extreme
+        ``eigenvalues``, ``law``, ``ks``, ``edges`` (:func:`rmtlib.models.deformed.bulk_edges`), ``mc_edges`` (extreme
         eigenvalues), ``mass_error`` (``|mass of law - 1|``, trapezoid rule on 20001 Chebyshev points per
         support interval), ``edge_error`` (outer edges of ``law`` against ``edges``).
     """
@@ -140,7 +140,7 @@ def outlier_sweep(thetas, nu, n, *, variance=1.0, draws=4, entries="gaussian", e
     dict
         ``thetas``, ``nu``, ``variance``; ``positions``, ``overlaps`` (draws x k); ``theory_positions``,
         ``theory_overlaps``, ``finite_rank_positions``, ``finite_rank_overlaps`` (``nu = delta_0``);
-        ``se`` (``sqrt(v / (n draws))``, ``v`` of :func:`outlier_fluctuation_variance`) and ``z``.
+        ``se`` (``sqrt(v / (n draws))``, ``v`` of :func:`rmtlib.models.deformed.outlier_fluctuation_variance`) and ``z``.
     """
     n = _validate.integer("n", n, low=2)
     draws = _validate.integer("draws", draws, low=1)
@@ -268,7 +268,7 @@ def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coinci
     -------
     dict
         Keyed by ``(arrangement, alpha)``: ``n``, ``k``, ``error`` (mean error, or cluster sd),
-        ``prediction`` (:func:`cluster_sd_prediction`), ``fit`` (log-log slope of ``error``),
+        ``prediction`` (:func:`rmtlib.models.deformed.cluster_sd_prediction`), ``fit`` (log-log slope of ``error``),
         ``predicted_slope`` (``max(-1/2, alpha - 1)``, or the slope of ``prediction``); separated:
         ``separation`` (spacing ``2/(k-1)`` over ``sqrt(2 H'(3)/n)`` at the largest ``n``); coincident:
         ``ratio`` (mean of ``error / prediction``).
@@ -322,7 +322,7 @@ def universality_sweep(n, *, draws, seed, entry_laws=ENTRY_LAWS, theta=3.0, half
     -------
     dict
         Per law: ``scaled`` (``sqrt(n) (lambda - H(theta))``, both outliers), ``z`` (its mean in standard
-        errors), ``sd``, ``sd_se``, ``kappa4``, ``sd_pred`` (:func:`outlier_fluctuation_variance` with the
+        errors), ``sd``, ``sd_se``, ``kappa4``, ``sd_pred`` (:func:`rmtlib.models.deformed.outlier_fluctuation_variance` with the
         law's fourth cumulant), ``sd_gauss`` (Gaussian entries).
     """
     nu = laws.Uniform(-half_width, half_width)

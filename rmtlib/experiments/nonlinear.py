@@ -338,7 +338,7 @@ def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5
         Root seed of the Monte Carlo draws.
     curve_points : int
         Points of each curve, gamma log-spaced on [1e-4, 10].
-    zetas, curve_shapes : sequences
+    zetas, curve_shapes : sequence
         The eta = 1 curves: one per zeta at each (phi, psi).
 
     Returns

@@ -9,7 +9,7 @@ the form in ``s`` derived for this book from the equation for ``P = 1 + u`` of P
 Worah (2017, Theorem 1) (book/derivations.md, eqs. (alg-pw-theorem), (alg-pw-quartic)).  ``Q`` is
 a quartic for ``0 < zeta < eta``; divided by ``s`` it is a quadratic when ``zeta = 0`` and a cubic
 when ``zeta = eta`` (eq. (alg-pw-reduced)).  The root is followed by the guarded path of
-:mod:`rmtlib._numerics.algebraic` (the roots of ``Q`` cluster near ``z = 0``), from
+``rmtlib._numerics.algebraic`` (the roots of ``Q`` cluster near ``z = 0``), from
 ``y0 = 50 Lambda`` above the spectrum, on the branch ``u ~ eta / s``.
 
 Entry points (re-exported by :mod:`rmtlib.models.nonlinear`): :class:`PenningtonWorahLaw`,
@@ -37,7 +37,8 @@ def quartic_branch(eta, zeta, phi, psi):
 
     Returns
     -------
-    AlgebraicBranch
+    object
+        The branch (``rmtlib._numerics.algebraic.AlgebraicBranch``) that ``follow`` tracks.
 
     Notes
     -----

@@ -10,7 +10,7 @@
   ``c v^4 + (1 + c) v^2 - (z / sigma) v + 1 = 0`` and ``G = (1 + v^2)/z``
   (book/derivations.md, eq. (alg-sandwich)).
 
-Both are laws on the root tracker of :mod:`rmtlib._numerics.algebraic`. The percolated atoms
+Both are laws on the root tracker of ``rmtlib._numerics.algebraic``. The percolated atoms
 (:func:`percolated_wigner_atom`, :func:`percolated_wishart_atom`) of
 :mod:`rmtlib.models.percolation` are re-exported here.
 """
@@ -123,7 +123,7 @@ def chain_stieltjes(z, ratios, *, steps=300, method="newton"):
     steps : int
         Rungs of the continuation ladder.
     method : {"newton", "eig"}
-        Fast path or companion-matrix reference of :func:`rmtlib._numerics.algebraic.follow`.
+        Fast path or companion-matrix reference of ``rmtlib._numerics.algebraic.follow``.
 
     Returns
     -------

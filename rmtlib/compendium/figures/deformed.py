@@ -1,7 +1,7 @@
 """Figures and tables of the deformed-Wigner chapter.
 
 Each figure function takes the plain results of one function of :mod:`rmtlib.experiments.deformed`
-and returns a new matplotlib figure (theory curves come from :mod:`rmtlib.models`); each ``*_table``
+and returns a new matplotlib figure (theory curves come from ``rmtlib.models``); each ``*_table``
 function returns ``(header, rows)`` for :func:`rmtlib.compendium.tables.show_table`.
 """
 

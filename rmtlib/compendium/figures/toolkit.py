@@ -15,7 +15,7 @@ PANELS = {
     "wishart_prod": ("W₁W₂: product of Wishart matrices", "MP(1/2) ⊠ MP(2)"),
     "mp_two_point": ("sample covariance, population eigenvalues 1 and 4", "MP(1/2) ⊠ two-point"),
 }
-"""Title of each case's panel and the legend label of its theory curve (None: "theory")."""
+"""Per case, the panel title and the legend label of the theory curve (a label of None reads "theory")."""
 
 
 def spectra(results, *, bins):
