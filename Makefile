@@ -32,13 +32,13 @@ venv: $(STAMP)
 
 # Execute every notebook present with papermill into book/results/ (reusing fresh results).
 execute: $(STAMP)
-	$(BIN)/rmtlib execute --profile $(PROFILE)
+	$(BIN)/rmtlib execute --profile $(PROFILE) --power
 
 pages: $(STAMP)
 	$(BIN)/rmtlib pages
 
 book: $(STAMP)
-	$(BIN)/rmtlib execute --profile $(PROFILE)
+	$(BIN)/rmtlib execute --profile $(PROFILE) --power
 	$(BIN)/rmtlib pages
 	$(BIN)/jupyter-book build . $(JB_FLAGS) --toc $(TOC)
 	@echo "Book: $(CURDIR)/_build/html/index.html"

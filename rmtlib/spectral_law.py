@@ -162,8 +162,67 @@ class SpectralLaw:
             masses.append(w)
         return np.concatenate(locs), np.concatenate(masses)
 
+    def scaled(self, factor):
+        """The pushforward of this law under x -> factor * x (atoms move, masses stay).
+
+        Parameters
+        ----------
+        factor : float
+            A positive factor.
+
+        Returns
+        -------
+        SpectralLaw
+            ``Scaled(self, factor)``; G_s(z) = G(z / s) / s, density rho(x / s) / s, moments s^k m_k.
+        """
+        return Scaled(self, factor)
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
 
-__all__ = ["SpectralLaw"]
+class Scaled(SpectralLaw):
+    """The law of s X where X has the law ``base`` and s > 0.
+
+    Parameters
+    ----------
+    base : SpectralLaw
+        The law of X.
+    factor : float
+        The positive factor s.
+
+    Notes
+    -----
+    G_{sX}(z) = G_X(z / s) / s, so the density is rho(x / s) / s, the atoms (a, m) become (s a, m),
+    the support intervals scale by s and the k-th moment by s^k.
+    """
+
+    def __init__(self, base, factor):
+        if not isinstance(base, SpectralLaw):
+            raise TypeError(f"base must be a SpectralLaw, got {type(base).__name__}")
+        self.base = base
+        self.factor = _validate.positive("factor", factor)
+
+    def _stieltjes(self, z):
+        return self.base.stieltjes(z / self.factor) / self.factor
+
+    def _density(self, x):
+        return self.base.density(x / self.factor) / self.factor
+
+    def _atoms(self):
+        return tuple((self.factor * a, m) for a, m in self.base.atoms)
+
+    def _support(self):
+        return [(self.factor * a, self.factor * b) for a, b in self.base.support]
+
+    def _moment(self, k):
+        return self.factor**k * self.base.moment(k)
+
+    def _continuous_cumulative(self, x):
+        return self.base._continuous_cumulative(np.asarray(x, dtype=float) / self.factor)
+
+    def __repr__(self):
+        return f"Scaled({self.base!r}, {self.factor!r})"
+
+
+__all__ = ["SpectralLaw", "Scaled"]

@@ -12,17 +12,22 @@ def test_reproduction_page_lists_every_check_and_missing_notebooks(tmp_path):
     for stem in ("alpha", "beta"):
         (tmp_path / "notebooks" / f"{stem}.ipynb").write_text("{}")
     report = checks.Report("alpha")
-    report.check("ks_law", "The law | holds.", 0.01, 0.02)
-    report.check("atom", "The atom is right.", 0.3, (0.25, 0.35), op="within")
-    report.check("bad", "This one fails.", 2.0, 1.0)
+    report.check("ks_law", "The law | holds.", 0.01, 0.02, kind="regression")
+    report.check("atom", "The atom is right.", 0.3, (0.25, 0.35), op="within", kind="exact")
+    report.check("bad", "This one fails.", 2.0, 1.0, kind="statistical")
+    report.check("mean", "The mean is right.", 0.1, 1.0, kind="statistical")
     (tmp_path / "results" / "alpha").mkdir(parents=True)
-    (tmp_path / "results" / "alpha" / "checks.json").write_text(json.dumps(report.to_dict()))
+    doc = report.to_dict()
+    doc["checks"][3]["detects"] = 0.02
+    doc["power"] = {"profile": "quick", "deltas": [0.005, 0.01, 0.02]}
+    (tmp_path / "results" / "alpha" / "checks.json").write_text(json.dumps(doc))
     page = bookpages.reproduction_page(results=tmp_path / "results", notebook_dir=tmp_path / "notebooks")
-    assert page.startswith("# Reproduction report")
-    assert r"| alpha | `ks_law` | The law \| holds. | 0.01 | <= 0.02 | pass |" in page
-    assert "| alpha | `atom` | The atom is right. | 0.3 | in [0.25, 0.35] | pass |" in page
-    assert "| alpha | `bad` | This one fails. | 2 | <= 1 | **FAIL** |" in page
-    assert "| alpha | unknown |  | 3 | 1 |" in page
+    assert page.startswith("# Reproduction report") and "**Kind**" in page and "**Detects**" in page
+    assert r"| pass | regression |  | `ks_law`: The law \| holds. | 0.01 | <= 0.02 |" in page
+    assert "| pass | exact |  | `atom`: The atom is right. | 0.3 | in [0.25, 0.35] |" in page
+    assert "| **FAIL** | statistical | – | `bad`: This one fails. | 2 | <= 1 |" in page
+    assert "| pass | statistical | 2 % | `mean`: The mean is right. | 0.1 | <= 1 |" in page
+    assert "| alpha | unknown | 4 | 1 | 2 | 1 | 1 | 1 |" in page
     assert "`beta`" in page.split("Notebooks without results")[1]
 
 

@@ -13,12 +13,12 @@ from rmtlib.compendium import checks, execution
 
 def test_ops_and_verdicts(capsys):
     report = checks.Report("demo")
-    assert report.check("a", "Small.", 0.1, 0.2) is None
-    report.check("b", "Large.", 0.3, 0.2)
-    report.check("c", "At least.", 2, 1.5, op=">=")
-    report.check("d", "Inside.", np.float32(0.5), (0.0, 1.0), op="within")
-    report.check("e", "Outside.", 1.5, [0.0, 1.0], op="within")
-    report.check("f", "Equal bound passes.", 0.2, 0.2)
+    assert report.check("a", "Small.", 0.1, 0.2, kind="regression") is None
+    report.check("b", "Large.", 0.3, 0.2, kind="regression")
+    report.check("c", "At least.", 2, 1.5, op=">=", kind="regression")
+    report.check("d", "Inside.", np.float32(0.5), (0.0, 1.0), op="within", kind="regression")
+    report.check("e", "Outside.", 1.5, [0.0, 1.0], op="within", kind="regression")
+    report.check("f", "Equal bound passes.", 0.2, 0.2, kind="regression")
     assert [c.passed for c in report.checks] == [True, False, True, True, False, True]
     assert [c.id for c in report.failed] == ["b", "e"]
     out = capsys.readouterr().out
@@ -38,36 +38,37 @@ def test_ops_and_verdicts(capsys):
 ])
 def test_invalid_inputs_are_refused(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        checks.Report("demo").check(*args, **kwargs)
+        checks.Report("demo").check(*args, **{"kind": "regression", **kwargs})
 
 
 def test_duplicate_ids_are_refused():
     report = checks.Report("demo")
-    report.check("a", "First.", 1.0, 2.0)
+    report.check("a", "First.", 1.0, 2.0, kind="regression")
     with pytest.raises(ValueError, match="already used"):
-        report.check("a", "Again.", 1.0, 2.0)
+        report.check("a", "Again.", 1.0, 2.0, kind="regression")
 
 
 def test_finish_writes_json_and_returns_path(tmp_path, monkeypatch):
     monkeypatch.setenv("RMTLIB_OUTPUT_DIR", str(tmp_path / "out"))
     report = checks.Report("demo")
-    report.check("a", "Small.", 0.1, 0.2)
-    report.check("w", "Inside.", 0.5, (0, 1), op="within")
+    report.check("a", "Small.", 0.1, 0.2, kind="regression")
+    report.check("w", "Inside.", 0.5, (0, 1), op="within", kind="regression")
     path = report.finish()
     assert path == tmp_path / "out" / "checks.json"
     data = json.loads(path.read_text())
     assert data["notebook"] == "demo"
     assert data["checks"][0] == {"notebook": "demo", "id": "a", "claim": "Small.", "value": 0.1,
-                                 "threshold": 0.2, "op": "<=", "passed": True}
+                                 "threshold": 0.2, "op": "<=", "passed": True,
+                                 "kind": "regression", "detects": None}
     assert data["checks"][1]["threshold"] == [0.0, 1.0]
     assert [c.id for c in checks.read_checks(path)] == ["a", "w"]
 
 
 def test_finish_raises_naming_notebook_and_every_failed_claim(tmp_path):
     report = checks.Report("demo")
-    report.check("ok", "Fine.", 0.1, 0.2)
-    report.check("bad1", "The first claim.", 0.3, 0.2)
-    report.check("bad2", "The second claim.", 0.0, 1.0, op=">=")
+    report.check("ok", "Fine.", 0.1, 0.2, kind="regression")
+    report.check("bad1", "The first claim.", 0.3, 0.2, kind="regression")
+    report.check("bad2", "The second claim.", 0.0, 1.0, op=">=", kind="regression")
     with pytest.raises(AssertionError) as info:
         report.finish(tmp_path)
     message = str(info.value)
@@ -84,8 +85,8 @@ def test_finish_without_checks_raises(tmp_path):
 
 def test_table_formats():
     report = checks.Report("demo")
-    report.check("a", "A | pipe.", 0.123456, 1)
-    report.check("w", "Inside.", 0.5, (0, 1), op="within")
+    report.check("a", "A | pipe.", 0.123456, 1, kind="regression")
+    report.check("w", "Inside.", 0.5, (0, 1), op="within", kind="regression")
     md = checks.checks_table(report.checks)
     assert r"A \| pipe." in md and "| demo | w | Inside. | 0.5 | in [0, 1] | pass |" in md
     plain = checks.checks_table(report.checks, markdown=False)
@@ -98,8 +99,8 @@ def test_breaking_a_check_fails_execution_naming_notebook_and_claim(tmp_path, mo
     """A notebook whose check fails stops papermill with the notebook, the cell and the claim."""
     path = make_notebook(tmp_path, "broken", params="value = 0.5", body=[
         "from rmtlib.compendium import checks\nreport = checks.Report('broken')",
-        "report.check('fine', 'This claim holds.', 0.1, 1.0)\n"
-        "report.check('ks_law', 'The spectrum follows the law.', value, 0.25)",
+        "report.check('fine', 'This claim holds.', 0.1, 1.0, kind='exact')\n"
+        "report.check('ks_law', 'The spectrum follows the law.', value, 0.25, kind='regression')",
         "report.finish()",
     ])
     monkeypatch.setenv("RMTLIB_PROFILE_DIR", str(tmp_path / "profiles"))

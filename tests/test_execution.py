@@ -71,8 +71,8 @@ def test_glued_numpy_scalars_have_plain_text(tmp_path, monkeypatch):
     path = make_notebook(tmp_path, "gluey", params="seed = 1", body=[
         "import numpy as np\nfrom myst_nb import glue\nfrom rmtlib.compendium import checks",
         "glue('x', np.float64(0.25), display=False)\nglue('k', np.int64(3), display=False)",
-        "report = checks.Report('gluey')\nreport.check('x', 'Already glued above.', 0.25, 1.0)\n"
-        "report.check('y', 'Glued by the check.', 0.5, 1.0)",
+        "report = checks.Report('gluey')\nreport.check('x', 'Already glued above.', 0.25, 1.0, kind='exact')\n"
+        "report.check('y', 'Glued by the check.', 0.5, 1.0, kind='exact')",
     ])
     monkeypatch.setenv("RMTLIB_PROFILE_DIR", str(tmp_path / "profiles"))
     nb = execution.Notebook.load(path)

@@ -37,6 +37,34 @@ def _run_info(results: Path, stem: str) -> dict:
         return {}
 
 
+KIND_TEXT = (
+    "**Kind** says what a threshold rests on. *exact*: a numerical-analysis tolerance against a closed "
+    "form or an independent solver. *statistical*: a null that does not involve the law under test "
+    "(standard errors over seeds, an exact binomial law, a two-sample comparison, a fit over sizes), so "
+    "a wrong theory fails it. *regression*: a bound calibrated on earlier runs of the same comparison; "
+    "it notices that a number changed and is not evidence that the theory is right. **Detects** is the "
+    "power of a statistical check: the smallest relative error delta of the theory, among 0.5, 1, 2, "
+    "5, 10 and 20 %, at which the check fails when every limiting law it compares with is replaced by "
+    "its pushforward under x -> (1 + delta) x while the simulations stay the same (`rmtlib power "
+    "--sweep`, at the profile of this build). A dash means it was not detected up to 20 %; an empty "
+    "cell means the check is not statistical or no sweep was run.")
+
+
+def _detects(check, swept: bool) -> str:
+    if check.kind != "statistical" or not swept:
+        return ""
+    return "–" if check.detects is None else f"{100 * check.detects:g} %"
+
+
+def _chapter_rows(checks, swept: bool) -> list[str]:
+    rows = ["| verdict | kind | detects | check | measured | threshold |", "|---|---|---|---|---|---|"]
+    for c in checks:
+        threshold = ("in " if c.op == "within" else c.op + " ") + format_value(c.threshold)
+        rows.append(f"| {'pass' if c.passed else '**FAIL**'} | {c.kind} | {_detects(c, swept)} | "
+                    f"`{c.id}`: {_escape(c.claim)} | {format_value(c.value)} | {_escape(threshold)} |")
+    return rows
+
+
 def reproduction_page(*, results=None, notebook_dir=None) -> str:
     """Return the MyST text of the reproduction report.
 
@@ -51,38 +79,35 @@ def reproduction_page(*, results=None, notebook_dir=None) -> str:
     Returns
     -------
     str
-        The page.
+        The page: a summary per notebook, what kind and detects mean, and one table per notebook.
     """
     results = Path(results or RESULTS_DIR)
     stems = sorted(p.stem for p in Path(notebook_dir or NOTEBOOK_DIR).glob("*.ipynb"))
     lines = [
         "# Reproduction report", "",
-        "Every claim that a chapter reproduces is a check: a measured value compared with a "
-        "threshold that was calibrated on Monte Carlo runs (or an exact tolerance). This page is "
-        "generated from the `checks.json` files written by the executed notebooks; nothing on it "
-        "is typed by hand.", "",
+        "Every claim that a chapter reproduces is a check: a measured value, a threshold and a "
+        "verdict. This page is generated from the `checks.json` files written by the executed "
+        "notebooks; nothing on it is typed by hand.", "", KIND_TEXT, "",
     ]
-    summary = ["| notebook | profile | run time (s) | checks | failed |", "|---|---|---|---|---|"]
-    rows, missing = [], []
+    summary = ["| notebook | profile | checks | exact | statistical | regression | failed | "
+               "statistical detecting ≤ 2 % |", "|---|---|---|---|---|---|---|---|"]
+    sections, missing = [], []
     for stem in stems:
         path = results / stem / "checks.json"
         if not path.is_file():
             missing.append(stem)
             continue
         checks = read_checks(path)
+        swept = bool(json.loads(path.read_text()).get("power"))
         info = _run_info(results, stem)
-        seconds = info.get("seconds")
-        summary.append(f"| {stem} | {info.get('profile', 'unknown')} | "
-                       f"{'' if seconds is None else f'{seconds:.1f}'} | {len(checks)} | "
-                       f"{sum(not c.passed for c in checks)} |")
-        for c in checks:
-            threshold = ("in " if c.op == "within" else c.op + " ") + format_value(c.threshold)
-            rows.append(f"| {stem} | `{c.id}` | {_escape(c.claim)} | {format_value(c.value)} | "
-                        f"{_escape(threshold)} | {'pass' if c.passed else '**FAIL**'} |")
+        kinds = [sum(c.kind == k for c in checks) for k in ("exact", "statistical", "regression")]
+        strong = sum(c.kind == "statistical" and c.detects is not None and c.detects <= 0.02 for c in checks)
+        summary.append(f"| {stem} | {info.get('profile', 'unknown')} | {len(checks)} | "
+                       + " | ".join(map(str, kinds))
+                       + f" | {sum(not c.passed for c in checks)} | {strong if swept else 'no sweep'} |")
+        sections += [f"## {stem}", "", *_chapter_rows(checks, swept), ""]
     if len(summary) > 2:
-        lines += ["## Runs", "", *summary, "", "## Checks", "",
-                  "| notebook | check | claim | measured | threshold | verdict |",
-                  "|---|---|---|---|---|---|", *rows, ""]
+        lines += ["## Runs", "", *summary, "", *sections]
     else:
         lines += ["No executed notebook has written its checks yet.", ""]
     if missing:

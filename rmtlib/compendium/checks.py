@@ -23,10 +23,18 @@ from dataclasses import asdict, dataclass
 from numbers import Real
 from pathlib import Path
 
-__all__ = ["Check", "Report", "OPS", "format_value", "output_dir", "read_checks"]
+from rmtlib.experiments import theory
+
+__all__ = ["Check", "Report", "KINDS", "OPS", "format_value", "output_dir", "read_checks"]
 
 OPS = ("<=", ">=", "within")
 """The comparison operators a check may use."""
+
+KINDS = ("exact", "statistical", "regression")
+"""What a check's threshold rests on: ``exact`` (a numerical-analysis tolerance against a closed form
+or an independent solver), ``statistical`` (a null that does not involve the law under test, see
+`rmtlib.compendium.nulls`), ``regression`` (calibrated from the same comparison: it notices change,
+it is not evidence)."""
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -51,6 +59,11 @@ class Check:
         One of ``"<="``, ``">="``, ``"within"``.
     passed : bool
         Whether ``value`` satisfies the threshold.
+    kind : str
+        One of :data:`KINDS`.
+    detects : float or None
+        For a statistical check, the smallest scale error of the theory (0.02 for 2 %) that made it
+        fail in the power sweep (``rmtlib power --sweep``); None when not measured or not detected.
     """
 
     notebook: str
@@ -60,6 +73,8 @@ class Check:
     threshold: float | list
     op: str
     passed: bool
+    kind: str = "regression"
+    detects: float | None = None
 
     def condition(self) -> str:
         """Return the condition as text, e.g. ``0.0123 <= 0.05``."""
@@ -271,7 +286,7 @@ class Report:
         self.stem = stem
         self.checks: list[Check] = []
 
-    def check(self, check_id: str, claim: str, value, threshold, *, op: str = "<="):
+    def check(self, check_id: str, claim: str, value, threshold, *, kind: str, op: str = "<="):
         """Record one claim, glue its measured value and display its verdict.
 
         Parameters
@@ -285,6 +300,8 @@ class Report:
             The measured value (finite).
         threshold : float or tuple of float
             The bound (finite); for ``op="within"`` a pair ``(low, high)`` with ``low <= high``.
+        kind : {"exact", "statistical", "regression"}
+            What the threshold rests on (see :data:`KINDS`).
         op : {"<=", ">=", "within"}, default "<="
             How ``value`` is compared with ``threshold``.
 
@@ -302,6 +319,8 @@ class Report:
             raise ValueError(f"claim of check {check_id!r} must be a non-empty sentence")
         if op not in OPS:
             raise ValueError(f"op must be one of {OPS}, got {op!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind of check {check_id!r} must be one of {KINDS}, got {kind!r}")
         value = _finite(f"value of check {check_id!r}", value)
         if op == "within":
             try:
@@ -319,7 +338,7 @@ class Report:
         else:
             threshold = _finite(f"threshold of check {check_id!r}", threshold)
             passed = value <= threshold if op == "<=" else value >= threshold
-        record = Check(self.stem, check_id, claim.strip(), value, threshold, op, bool(passed))
+        record = Check(self.stem, check_id, claim.strip(), value, threshold, op, bool(passed), kind)
         self.checks.append(record)
         if _in_kernel() and check_id not in _GLUED:  # the notebook may have glued it already
             from myst_nb import glue
@@ -335,7 +354,11 @@ class Report:
 
     def to_dict(self) -> dict:
         """Return the JSON document written by :meth:`finish`."""
-        return {"notebook": self.stem, "checks": [asdict(c) for c in self.checks]}
+        doc = {"notebook": self.stem, "checks": [asdict(c) for c in self.checks]}
+        perturbation = theory.perturbation()
+        if perturbation:
+            doc["perturbation"] = perturbation
+        return doc
 
     def finish(self, directory=None) -> Path:
         """Write ``checks.json``, display the table and raise if any check failed.

@@ -6,7 +6,12 @@
     execute one notebook into a new folder ``runs/<stem>/<UTC time>-<parameter hash>/`` holding the
     executed notebook, ``parameters.json``, ``checks.json`` and ``figures/``;
 ``rmtlib reproduce [--profile NAME]``
-    run every notebook that way, print every check, exit 1 if any failed.
+    run every notebook that way, print every check, exit 1 if any failed;
+``rmtlib power NOTEBOOK [--profile NAME] --perturb NAME=VALUE``
+    run a notebook with its theory perturbed (``scale=1.02``: every limiting law its checks compare
+    with pushed forward by x -> 1.02 x) and its simulations unchanged; exit 1 naming the checks that
+    fail, 0 when none fails, 2 for a usage error. ``--sweep`` instead runs scale = 1 + delta for
+    delta in 0.5, 1, 2, 5, 10, 20 % and records each statistical check's ``detects``.
 
 Two maintenance commands are used by the Makefile: ``rmtlib execute --profile NAME`` (execute
 into ``book/results``, reusing results whose inputs are unchanged, and saying why the others run)
@@ -22,7 +27,7 @@ import sys
 from pathlib import Path
 
 try:
-    from rmtlib.compendium import execution
+    from rmtlib.compendium import execution, power
     from rmtlib.compendium.bookpages import write_pages
     from rmtlib.compendium.checks import checks_table, read_checks
 except ModuleNotFoundError as _missing:  # pragma: no cover - only without the compendium extra
@@ -45,6 +50,10 @@ def _cmd_list(args) -> int:
             extra = f"   [{per_profile}]" if per_profile else ""
             print(f"    {name:<{width}} = {default!r} ({type(default).__name__}){extra}")
         print(f"    profiles: {', '.join(nb.profiles) or '(none)'}")
+        declared = power.theory_parameters(nb)
+        print("    theory parameters (rmtlib power --perturb NAME=FACTOR):")
+        for name, description in declared.items():
+            print(f"      {name}: {description}")
     return 0
 
 
@@ -111,6 +120,51 @@ def _cmd_reproduce(args) -> int:
     return 1 if failed or errors else 0
 
 
+def _print_failed(failed, header):
+    print(header)
+    for check in failed:
+        print(f"  - {check.id} [{check.kind}]: {check.claim} ({check.condition()})")
+
+
+def _cmd_power(args) -> int:
+    nb, params = _prepare(args)
+    if bool(args.perturb) == bool(args.sweep):
+        raise ValueError("give either --perturb NAME=VALUE (repeatable) or --sweep")
+    perturbation = power.parse(nb, args.perturb or [])
+    runs_root = _runs_root(args) / "power"
+    if args.sweep:
+        folder = execution.new_run_dir(runs_root, nb.stem, params)
+        base = power.judge(nb, params, profile=args.profile, perturbation={}, folder=folder,
+                           progress=not args.no_progress)
+        if base.error or base.failed:
+            _print_failed(base.failed, f"{nb.stem}: the unperturbed run fails; no sweep")
+            print(base.error or "", file=sys.stderr)
+            return 1
+        result = power.sweep(nb, params, profile=args.profile, baseline=base.checks,
+                             workdir=folder / "perturbed", progress=not args.no_progress)
+        power.annotate(folder / "checks.json", result, profile=args.profile)
+        for check in read_checks(folder / "checks.json"):
+            if check.kind == "statistical":
+                found = "not up to 20 %" if check.detects is None else f"{100 * check.detects:g} %"
+                print(f"  {check.id:<40} detects {found}")
+        print(f"detects written to {folder / 'checks.json'}")
+        return 0
+    folder = execution.new_run_dir(runs_root, nb.stem, {**params, "perturb": perturbation})
+    run = power.judge(nb, params, profile=args.profile, perturbation=perturbation, folder=folder,
+                      progress=not args.no_progress)
+    label = power.describe(perturbation)
+    print(f"run folder: {folder}")
+    if run.error:
+        print(run.error, file=sys.stderr)
+        return 1
+    if run.failed:
+        _print_failed(run.failed, f"{nb.stem} under {label}: {len(run.checks)} checks, "
+                                  f"{len(run.failed)} failed:")
+        return 1
+    print(f"{nb.stem} under {label}: {len(run.checks)} checks, 0 failed")
+    return 0
+
+
 def _why(reasons: list[str]) -> str:
     shown = "; ".join(reasons[:3])
     return shown + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
@@ -136,9 +190,33 @@ def _cmd_execute(args) -> int:
             failures.append(str(exc))
             continue
         print(f"{nb.stem}: executed in {info['seconds']:.1f} s")
+    if args.power:
+        failures += _sweep_results(nbs, args)
     for message in failures:
         print(f"rmtlib: {message}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _sweep_results(nbs, args) -> list[str]:
+    """Fill ``detects`` in each fresh ``book/results/<stem>/checks.json`` that has no sweep yet."""
+    results = Path(args.results or execution.RESULTS_DIR)
+    failures = []
+    for nb in nbs:
+        path = results / nb.stem / "checks.json"
+        if not path.is_file() or power.swept(path, args.profile):
+            continue
+        print(f"{nb.stem}: power sweep (profile {args.profile})")
+        try:
+            result = power.sweep(nb, nb.resolve(profile=args.profile), profile=args.profile,
+                                 baseline=read_checks(path), progress=False)
+        except ValueError as exc:
+            failures.append(str(exc))
+            continue
+        power.annotate(path, result, profile=args.profile)
+        found = sum(v is not None for v in result.detects.values())
+        print(f"{nb.stem}: {found} of {len(result.detects)} statistical checks detect a scale error "
+              f"of at most {100 * max(result.deltas, default=0):g} %")
+    return failures
 
 
 def _cmd_pages(args) -> int:
@@ -164,10 +242,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="named profile (quick, paper, ...)")
         p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p = sub.add_parser("power", help="run one notebook with its theory perturbed (or sweep the scale)")
+    p.add_argument("notebook", help="notebook stem (e.g. toolkit) or path")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="override a parameter (repeatable)")
+    p.add_argument("--profile", default=None, help="named profile (quick, paper, ...)")
+    p.add_argument("--perturb", action="append", metavar="NAME=VALUE",
+                   help="multiply a theory parameter by VALUE (scale=1.02; see rmtlib list)")
+    p.add_argument("--sweep", action="store_true", help="find the smallest scale error each check detects")
+    p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p = sub.add_parser("execute", help="(make book) execute every notebook into book/results")
     p.add_argument("--profile", default="paper")
     p.add_argument("--results", default=None)
     p.add_argument("--force", action="store_true", help="execute even if a fresh result exists")
+    p.add_argument("--power", action="store_true", help="then sweep the scale error (detects)")
     p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser("pages", help="(make book) generate book/reproduction.md, benchmarks.md and api.md")
     p.add_argument("--results", default=None)
@@ -178,7 +267,7 @@ def main(argv=None) -> int:
     """Entry point of the ``rmtlib`` console script."""
     args = build_parser().parse_args(argv)
     handlers = {"list": _cmd_list, "run": _cmd_run, "reproduce": _cmd_reproduce,
-                "execute": _cmd_execute, "pages": _cmd_pages}
+                "execute": _cmd_execute, "pages": _cmd_pages, "power": _cmd_power}
     try:
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as exc:

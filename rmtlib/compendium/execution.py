@@ -9,6 +9,7 @@ hashes of its inputs, taken when its execution starts, and is reused only while 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from rmtlib.compendium.calibration import data_path
+from rmtlib.experiments import cache
 # re-exported: callers use execution.Notebook, execution.parse_value, ... (documented in parameters)
 from rmtlib.compendium.parameters import (  # noqa: F401
     PROFILE_DIR, Notebook, parameter_hash, parse_value, profile_dir, read_parameters,
@@ -28,7 +30,7 @@ from rmtlib.compendium.parameters import (  # noqa: F401
 __all__ = [
     "ROOT", "NOTEBOOK_DIR", "RESULTS_DIR", "PINS", "COMPENDIUM_PACKAGES", "NotebookError", "notebooks",
     "find_notebook", "execute", "execute_for_book", "is_fresh", "stale_reasons", "input_digests",
-    "new_run_dir", "extract_figures",
+    "new_run_dir", "extract_figures", "simulation_cache",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -113,8 +115,41 @@ def _finish_output(path: Path, info: dict) -> None:
     nbformat.write(nb, path)
 
 
+def simulation_cache() -> Path:
+    """The directory of the simulation cache the runners give the kernels.
+
+    ``$RMTLIB_SIMULATION_CACHE`` when set, else ``$RMTLIB_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/rmtlib/simulations`` (``~/.cache/rmtlib/simulations``); see
+    :mod:`rmtlib.experiments.cache`.
+    """
+    for name in (cache.ENVIRONMENT, "RMTLIB_CACHE_DIR"):
+        if os.environ.get(name):
+            return Path(os.environ[name])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "rmtlib" / "simulations"
+
+
+@contextlib.contextmanager
+def _environment(**values):
+    """Set environment variables (None: unset) for the duration of the block, then restore them."""
+    previous = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=None,
-            progress: bool = True, cwd=None) -> dict:
+            progress: bool = True, cwd=None, perturbation: dict | None = None) -> dict:
     """Execute a notebook with papermill into ``output``.
 
     Parameters
@@ -134,6 +169,10 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
         Show papermill's progress bar.
     cwd : path, optional
         Working directory of the kernel.
+    perturbation : dict, optional
+        ``{name: factor}`` exported as ``RMTLIB_PERTURB`` (see :mod:`rmtlib.experiments.theory`);
+        the kernel also gets ``RMTLIB_SIMULATION_CACHE`` (:func:`simulation_cache`), so a perturbed
+        run judges the simulations of the unperturbed one.
 
     Returns
     -------
@@ -155,24 +194,25 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     stale = output_dir / "checks.json"
     if stale.exists():
         stale.unlink()
-    previous = os.environ.get("RMTLIB_OUTPUT_DIR")
-    os.environ["RMTLIB_OUTPUT_DIR"] = str(output_dir.resolve())
     start = time.perf_counter()
     info = {"profile": profile, "parameters": params, "inputs": input_digests(notebook),
             "status": "failed"}
+    if perturbation:
+        info["perturbation"] = dict(perturbation)
+    text = ",".join(f"{name}={factor!r}" for name, factor in (perturbation or {}).items())
+    simulations = simulation_cache()
+    cache.prune(simulations)
     try:
-        papermill.execute_notebook(
-            str(notebook.path), str(output), parameters=params, kernel_name="python3",
-            progress_bar=progress, cwd=str(cwd or output_dir))
+        with _environment(RMTLIB_OUTPUT_DIR=str(output_dir.resolve()), RMTLIB_PERTURB=text or None,
+                          RMTLIB_SIMULATION_CACHE=str(simulations)):
+            papermill.execute_notebook(
+                str(notebook.path), str(output), parameters=params, kernel_name="python3",
+                progress_bar=progress, cwd=str(cwd or output_dir))
         info["status"] = "ok"
     except papermill.PapermillExecutionError as exc:
         raise NotebookError(_describe_failure(notebook.stem, output, exc)) from None
     finally:
         info["seconds"] = round(time.perf_counter() - start, 2)
-        if previous is None:
-            os.environ.pop("RMTLIB_OUTPUT_DIR", None)
-        else:
-            os.environ["RMTLIB_OUTPUT_DIR"] = previous
         if output.exists():
             _finish_output(output, info)
     return info
