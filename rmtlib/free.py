@@ -59,10 +59,13 @@ def _extent(law):
     return min(points), max(points)
 
 
-def _combined_atoms(factors, combine):
-    """Atoms at combine(a_1..a_n) where sum_i mu_i({a_i}) - (n - 1) > 0, with that mass."""
-    n = len(factors)
-    lists = [[(a, m) for a, m in law.atoms] for law in factors]
+def _combined_atoms(lists, combine):
+    """Atoms at combine(a_1..a_n) where sum_i mu_i({a_i}) - (n - 1) > 0, with that mass.
+
+    ``lists`` holds, for each factor, its atoms as (location, mass) pairs with their own masses
+    (never renormalised: the rule needs the masses in the factor's law).
+    """
+    n = len(lists)
     best = [max((m for _, m in atoms), default=0.0) for atoms in lists]
     found = {}
 
@@ -197,7 +200,8 @@ class FreeAdditiveConvolution(_FreeConvolution):
         return float(ext[:, 0].sum()), float(ext[:, 1].sum())
 
     def _atoms(self):
-        return tuple(_combined_atoms(self.factors, lambda locs: float(np.sum(locs))).items())
+        lists = [list(law.atoms) for law in self.factors]
+        return tuple(_combined_atoms(lists, lambda locs: float(np.sum(locs))).items())
 
     def _moment(self, k):
         order = max(k, 1) + 1
@@ -217,11 +221,10 @@ class FreeMultiplicativeConvolution(_FreeConvolution):
         return 0.0, float(np.prod(highs))
 
     def _atoms(self):
-        atoms = _combined_atoms(
-            [PointMasses(*zip(*[(a, m) for a, m in law.atoms if a != 0.0])) if _has_nonzero_atom(law) else law
-             for law in self.factors],
-            lambda locs: float(np.prod(locs)),
-        )
+        # Belinschi's rule for atoms away from 0: mu{a} + nu{b} - 1 > 0 gives mass at ab, with the
+        # masses the atoms have in their own factor; the atom at 0 has mass max(mu{0}, nu{0}).
+        lists = [[(a, m) for a, m in law.atoms if a != 0.0] for law in self.factors]
+        atoms = _combined_atoms(lists, lambda locs: float(np.prod(locs)))
         atoms.pop(0.0, None)
         zero = max(law.atom_mass(0.0) for law in self.factors)
         if zero > 0.0:
@@ -235,10 +238,6 @@ class FreeMultiplicativeConvolution(_FreeConvolution):
         for law in self.factors:
             product = _series.mul(product, _series.s_transform([law.moment(j) for j in range(order)]))
         return float(_series.moments_from_s_transform(product)[k])
-
-
-def _has_nonzero_atom(law):
-    return any(a != 0.0 for a, _ in law.atoms)
 
 
 def _check_laws(laws, names):

@@ -212,3 +212,19 @@ def test_property_marchenko_pastur_times_random_atoms(measure, ratio):
     assert law.mean == pytest.approx(nu.mean, rel=1e-9)
     quad_mean = sum(t.integrate(lambda u: u) for t in law._tables)
     assert quad_mean == pytest.approx(nu.mean, rel=1e-6)
+
+
+@pytest.mark.parametrize("alpha, beta", [(0.4, 0.2), (0.7, 0.6), (0.5, 0.5)])
+def test_product_of_free_projections_has_the_known_atoms_and_edges(alpha, beta):
+    """PQP for free projections of traces alpha, beta: atom 1 - min at 0, max(alpha + beta - 1, 0)
+    at 1, and a continuous part on alpha + beta - 2 alpha beta -+ sqrt(4 alpha beta (1 - alpha)(1 - beta))."""
+    law = free.multiply(laws.PointMasses([0, 1], [1 - alpha, alpha]), laws.PointMasses([0, 1], [1 - beta, beta]))
+    atoms = dict(law.atoms)
+    assert atoms[0.0] == pytest.approx(1 - min(alpha, beta), abs=1e-12)
+    assert atoms.get(1.0, 0.0) == pytest.approx(max(alpha + beta - 1, 0.0), abs=1e-12)
+    assert sum(atoms.values()) <= 1.0 + 1e-12
+    centre = alpha + beta - 2 * alpha * beta
+    half = np.sqrt(4 * alpha * beta * (1 - alpha) * (1 - beta))
+    (low, high), = law.support
+    assert (low, high) == pytest.approx((centre - half, centre + half), abs=1e-8)
+    assert law.cdf(high + 1e-6) == pytest.approx(1.0 - atoms.get(1.0, 0.0), abs=1e-6)

@@ -25,6 +25,8 @@ import numpy as np
 
 from rmtlib import entries, spectra
 from rmtlib._numerics import validate as _validate
+from rmtlib.experiments import theory
+from rmtlib.experiments.cache import simulation
 from rmtlib.experiments.slopes import fit_loglog_slope
 from rmtlib.models.jacobian import input_at, jacobian_law, sample_jacobian_spectrum
 
@@ -36,12 +38,13 @@ __all__ = [
     "fit_slope",
     "fit_sweep_slope",
     "ks_table",
-    "moments_sweep",
     "parse_entries",
     "run_task",
+    "simulate_task",
     "statistics",
     "sweep",
     "tag",
+    "theory_law",
     "timed_law",
     "zero_fraction_band",
 ]
@@ -110,8 +113,39 @@ def _input(task, n, rng):
     raise ValueError(f"input must be 'delocalized', 'localized' or 'gaussian_q0', got {kind!r}")
 
 
+def theory_law(activation, depth, sigma_w, sigma_b, q0=None, ratios=None):
+    """The limit law a check compares with: `cached_law` through `rmtlib.experiments.theory`.
+
+    sigma_w^2 is read as the theory parameter ``sigma_w2`` and the law is pushed forward by the
+    scale of a power run; in a normal run this is `cached_law` itself.
+    """
+    sw = math.sqrt(theory.parameter("sigma_w2", sigma_w**2))
+    return theory.law(cached_law(activation, depth, sw, sigma_b, q0, ratios))
+
+
+@simulation
+def simulate_task(task):
+    """One network of a `run_task` task: its spectrum and the widths used (the Monte Carlo part).
+
+    Returns
+    -------
+    dict
+        ``eigenvalues`` of J J^T and ``ratios`` (the width ratios actually used, or None).
+    """
+    n = task["n"]
+    ratios = tuple(float(c) for c in task["ratios"]) if task.get("ratios") else None
+    widths = [round(c * n) for c in ratios] if ratios else n
+    name, params, scale = parse_entries(task["entries"], n)
+    rng = np.random.default_rng(task["seed"])
+    x0 = _input(task, widths[0] if ratios else n, rng)
+    ev = sample_jacobian_spectrum(
+        task["activation"], depth=task["depth"], widths=widths, sigma_w=task["sigma_w"], sigma_b=task["sigma_b"],
+        entries=(name, params), x0=x0, rng=rng, empirical_scale=scale, method=task.get("method", "svd"))
+    return {"eigenvalues": ev, "ratios": tuple(w / widths[-1] for w in widths) if ratios else None}
+
+
 def run_task(task):
-    """One sample: the spectrum of J J^T and its distances to the limit.
+    """One sample: the spectrum of J J^T (`simulate_task`, cached) and its distances to the limit.
 
     Parameters
     ----------
@@ -125,22 +159,13 @@ def run_task(task):
     Returns
     -------
     dict
-        ``ks`` (split KS), ``atom_fraction``, ``atom_mass``, ``m1``, ``m2`` (empirical moments),
-        and ``eigenvalues`` if ``keep``.
+        ``ks`` (split KS to `theory_law`), ``atom_fraction``, ``atom_mass``, ``m1``, ``m2``
+        (empirical moments), and ``eigenvalues`` if ``keep``.
     """
-    n = task["n"]
-    ratios = tuple(float(c) for c in task["ratios"]) if task.get("ratios") else None
-    widths = [round(c * n) for c in ratios] if ratios else n
-    name, params, scale = parse_entries(task["entries"], n)
-    rng = np.random.default_rng(task["seed"])
-    x0 = _input(task, widths[0] if ratios else n, rng)
-    ev = sample_jacobian_spectrum(
-        task["activation"], depth=task["depth"], widths=widths, sigma_w=task["sigma_w"], sigma_b=task["sigma_b"],
-        entries=(name, params), x0=x0, rng=rng, empirical_scale=scale, method=task.get("method", "svd"))
-    if ratios:  # the law of the widths actually used
-        ratios = tuple(w / widths[-1] for w in widths)
-    law = cached_law(task["activation"], task["depth"], task["sigma_w"], task["sigma_b"], task.get("q0"), ratios)
-    ks = spectra.ks_distance(ev, law)
+    sim = simulate_task(task)
+    ev = sim["eigenvalues"]
+    act, depth, sw, sb = task["activation"], task["depth"], task["sigma_w"], task["sigma_b"]
+    ks = spectra.ks_distance(ev, theory_law(act, depth, sw, sb, task.get("q0"), sim["ratios"]))
     out = {
         "ks": float(ks.statistic),
         "atom_fraction": ks.atoms[0][1] if ks.atoms else 0.0,
@@ -149,8 +174,7 @@ def run_task(task):
         "m2": float(np.mean(ev**2)),
     }
     if task.get("against_fixed_point"):
-        star = cached_law(task["activation"], task["depth"], task["sigma_w"], task["sigma_b"], None)
-        out["ks_fixed_point"] = float(spectra.ks_distance(ev, star).statistic)
+        out["ks_fixed_point"] = float(spectra.ks_distance(ev, theory_law(act, depth, sw, sb)).statistic)
     if task.get("keep"):
         out["eigenvalues"] = ev
     return out
@@ -315,40 +339,3 @@ def zero_fraction_band(p, n, *, z=4.0):
     """
     s = math.sqrt(p * (1 - p) / n)
     return 1.0 - p + s / math.sqrt(math.pi), z * s
-
-
-def moments_sweep(configs, *, depths, n, seeds, seed, mapper=map):
-    """Empirical m1, m2 of J J^T against depth for several (activation, sigma_w, sigma_b) configs.
-
-    Parameters
-    ----------
-    configs : dict
-        ``{name: {"activation", "sigma_w", "sigma_b"}}``.
-    depths : list of int
-        Depths L.
-    n, seeds, seed : int
-        Width, samples per point, root seed.
-    mapper : callable
-        ``map``-like.
-
-    Returns
-    -------
-    dict
-        ``{name: {L: {"m1": [...], "m2": [...]}}}``.
-    """
-    keys = [(name, int(L), s) for name in configs for L in depths for s in range(seeds)]
-    children = np.random.SeedSequence(seed).spawn(len(keys))
-    tasks = [{**configs[name], "depth": L, "n": n, "entries": "gaussian", "seed": c}
-             for (name, L, _), c in zip(keys, children)]
-    out = {name: {int(L): {"m1": [], "m2": []} for L in depths} for name in configs}
-    for (name, L, _), res in zip(keys, mapper(_moment_task, tasks)):
-        out[name][L]["m1"].append(res["m1"])
-        out[name][L]["m2"].append(res["m2"])
-    return out
-
-
-def _moment_task(task):
-    rng = np.random.default_rng(task["seed"])
-    ev = sample_jacobian_spectrum(task["activation"], depth=task["depth"], widths=task["n"],
-                                  sigma_w=task["sigma_w"], sigma_b=task["sigma_b"], rng=rng, method="eigh")
-    return {"m1": float(ev.mean()), "m2": float(np.mean(ev**2))}

@@ -12,16 +12,16 @@ import math
 import time
 
 import numpy as np
-from scipy import stats
 
-from rmtlib.experiments import jacobian as jx
+from rmtlib.experiments import jacobian as jx, jacobian_moments as jm
 from rmtlib.experiments.jacobian import tag
 from rmtlib.experiments.mapper import Mapper
 from rmtlib.models import jacobian as jac, mean_field
 from rmtlib.models.products import fuss_catalan_k2_density
 
 __all__ = ["activations", "convergence", "criticality_configs", "density_samples", "depth_moments",
-           "limit_law", "localization", "off_fixed_point", "rectangular", "tag"]
+           "limit_law", "localization", "off_fixed_point", "rectangular", "tag",
+           "universality_moments"]
 
 _RELU_EDGES = {1: 3 + 2 * math.sqrt(2), 2: 11.0901699437, 5: 27.2727733953}
 
@@ -239,7 +239,7 @@ def activations(*, n, seed, depth=2):
     out, glue = {}, {}
     for (name, cfg), child in zip(cases.items(), np.random.SeedSequence(seed).spawn(len(cases))):
         run = jx.run_task({**cfg, "depth": depth, "n": n, "entries": "gaussian", "seed": child, "keep": True})
-        law = jx.cached_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"])
+        law = jx.theory_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"])
         glue[f"act_ks_{name}"] = run["ks"]
         band = None
         if law.atoms:
@@ -262,48 +262,76 @@ def criticality_configs(sigma_b_critical=0.05):
             "linear": dict(activation="linear", sigma_w=1.0, sigma_b=0.0)}
 
 
-def depth_moments(*, depths, n, seeds, seed, checked_depth=4, workers=1, blas_threads=1):
-    """Simulated and limiting m_1, m_2 of J J^T against depth for `criticality_configs`.
+def _moment_study(configs, *, depths, entries_list, ns, seeds, seed, workers, blas_threads):
+    with Mapper(workers=workers, blas_threads=blas_threads) as mapper:
+        sweep = jm.moment_sweep(configs, depths=depths, entries_list=entries_list, ns=ns, seeds=seeds, seed=seed,
+                                mapper=mapper)
+    stats = {c: {L: {lab: jm.moment_statistics(sweep[c][L][lab], configs[c], L) for lab in entries_list}
+                 for L in depths} for c in configs}
+    return sweep, stats
+
+
+def universality_moments(setting, *, depth, entries_list, ns, seeds, seed, workers=1, blas_threads=1):
+    """m_1 and m_2 of J J^T for several entry laws over widths and seeds (the headline checks).
 
     Parameters
     ----------
-    depths : list of int
-        Simulated depths.
-    n, seeds, seed : int
-        Width, samples per point and root seed.
-    checked_depth : int
-        Depths up to this one enter the worst-case error.
+    setting : dict
+        ``activation, sigma_w, sigma_b``.
+    depth : int
+        Depth L.
+    entries_list : list of str
+        Entry-law labels (must include ``"gaussian"``, the reference of the two-sample tests).
+    ns : list of int
+        At least three widths.
+    seeds : int or dict
+        Seeds per width (or ``{n: seeds}``).
+    seed : int
+        Root seed.
     workers, blas_threads : int
         Processes of the `Mapper` and BLAS threads per process.
 
     Returns
     -------
     dict
-        ``configs``, ``mc`` (`moments_sweep` output), ``theory`` ({name: array of (m_1, m_2) for
-        L = 1..max(depths)}), ``worst`` ({name: largest ``|mean - exact| / (t_0.995 SE + exact L / n)``
-        over m_1, m_2 and L <= checked_depth}) and ``glue``.
+        ``sweep`` ({label: {n: `forward_moments` arrays}}), ``stats`` ({label:
+        `rmtlib.experiments.jacobian_moments.moment_statistics`}), ``ns``, ``seeds``.
+    """
+    sweep, stats = _moment_study({"setting": setting}, depths=[depth], entries_list=entries_list, ns=ns,
+                                 seeds=seeds, seed=seed, workers=workers, blas_threads=blas_threads)
+    return {"sweep": sweep["setting"][depth], "stats": stats["setting"][depth], "ns": sorted(ns), "seeds": seeds}
 
-    Notes
-    -----
-    The allowance ``exact L / n`` is the O(L/n) finite-width bias of the moments.
+
+def depth_moments(*, depths, ns, seeds, seed, workers=1, blas_threads=1):
+    """Simulated and limiting m_1, m_2 of J J^T against depth for `criticality_configs` (Gaussian weights).
+
+    Parameters
+    ----------
+    depths : list of int
+        Simulated depths.
+    ns : list of int
+        At least three widths (the checks extrapolate to 1/n = 0).
+    seeds : int or dict
+        Seeds per width.
+    seed : int
+        Root seed.
+    workers, blas_threads : int
+        Processes of the `Mapper` and BLAS threads per process.
+
+    Returns
+    -------
+    dict
+        ``configs``, ``stats`` ({name: {L: `moment_statistics`}}), ``theory`` ({name: array of the
+        unperturbed (m_1, m_2) for L = 1..max(depths)}, for the figure), ``depths``, ``ns``.
     """
     configs = criticality_configs()
-    with Mapper(workers=workers, blas_threads=blas_threads) as mapper:
-        mc = jx.moments_sweep(configs, depths=depths, n=n, seeds=seeds, seed=seed, mapper=mapper)
-    tq = stats.t.ppf(0.995, seeds - 1)
-    theory, worst = {}, {}
-    for name, cfg in configs.items():
-        th = np.array([jac.limit_moments(depth=int(L), **cfg) for L in range(1, max(depths) + 1)])
-        z = []
-        for L in (L for L in depths if L <= checked_depth):
-            for vals, exact in ((np.array(mc[name][L]["m1"]), th[L - 1, 0]), (np.array(mc[name][L]["m2"]), th[L - 1, 1])):
-                se = vals.std(ddof=1) / math.sqrt(vals.size)
-                z.append(abs(vals.mean() - exact) / (tq * se + exact * L / n))
-        theory[name], worst[name] = th, max(z)
-    deep = max(depths)
-    chaotic = np.mean(mc["tanh chaotic"][deep]["m2"]) / theory["tanh chaotic"][deep - 1, 1] - 1
-    glue = {"sw_crit": configs["tanh critical"]["sigma_w"], "deep_bias_chaotic": 100 * chaotic, "crit_L": deep}
-    return {"configs": configs, "mc": mc, "theory": theory, "worst": worst, "depths": list(depths), "glue": glue}
+    _, stats = _moment_study(configs, depths=depths, entries_list=["gaussian"], ns=ns, seeds=seeds, seed=seed,
+                             workers=workers, blas_threads=blas_threads)
+    stats = {c: {L: by_label["gaussian"] for L, by_label in by_L.items()} for c, by_L in stats.items()}
+    theory = {c: np.array([jac.limit_moments(depth=L, **cfg) for L in range(1, max(depths) + 1)])
+              for c, cfg in configs.items()}
+    return {"configs": configs, "stats": stats, "theory": theory, "depths": list(depths), "ns": sorted(ns),
+            "glue": {"sw_crit": configs["tanh critical"]["sigma_w"], "crit_L": max(depths)}}
 
 
 def rectangular(*, n, seed):
@@ -331,7 +359,7 @@ def rectangular(*, n, seed):
         run = jx.run_task({**cfg, "depth": depth, "n": n, "entries": "gaussian", "ratios": ratios, "seed": child,
                            "keep": True})
         widths = [int(round(c * n)) for c in ratios]
-        law = jx.cached_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"], None,
+        law = jx.theory_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"], None,
                             tuple(w / widths[-1] for w in widths))
         glue.update({f"rect_ks_{k}": run["ks"], f"rect_atom_{k}": law.atom_mass(0.0),
                      f"rect_frac_{k}": run["atom_fraction"]})

@@ -1,10 +1,13 @@
 """Experiments of the nonlinear chapter (notebooks/nonlinear.ipynb): the spectrum of f(WX).
 
 One function per section returns plain results (numbers, arrays, laws, KS distances):
-`eta_zeta_table`, `law_properties`, `density_panels`, `memorization_study` and `layer_study`.
-`statistics(settings, seed)` is the pure map from the settings and a seed to every simulated
-statistic of the chapter (KS distances, relative errors of the training loss); the notebook's
-thresholds are calibrated from it over independent seeds. Theoretical laws are cached.
+`eta_zeta_table`, `law_properties`, `density_panels` and `layer_study`; the size sweeps and the
+ridge-regression fits are in :mod:`rmtlib.experiments.nonlinear_sweeps` and
+:mod:`rmtlib.experiments.nonlinear_ridge`. The Monte Carlo functions (`density_draws`,
+`layer_draws`) are cached simulations (`rmtlib.experiments.cache`); every law a check compares
+them with goes through `rmtlib.experiments.theory` (`law`, `layer_laws`), so that a power run
+perturbs the theory and not the samples. `statistics(settings, seed)` maps the settings and a seed
+to the KS distances whose regression bounds are calibrated over independent seeds.
 """
 
 import functools
@@ -15,20 +18,18 @@ import numpy as np
 from scipy import special
 
 from rmtlib import free, laws, spectra
+from rmtlib.experiments import theory
+from rmtlib.experiments.cache import simulation
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "law", "layer_laws", "density_draws", "memorization",
-           "layer_draws", "key", "mem_key", "layer_key", "statistics", "eta_zeta_table", "law_properties",
-           "density_panels", "memorization_study", "layer_study"]
+__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "constants", "law", "layer_laws", "sizes", "density_cases",
+           "density_draws", "layer_draws", "key", "layer_key", "statistics", "eta_zeta_table",
+           "law_properties", "density_panels", "layer_study"]
 
 DEFAULTS = {
     "n0": 1000,
     "activations": ["tanh", "relu_centered", "abs_centered", "linear"],
     "shapes": [[0.5, 1.0], [1.0, 0.5]],
-    "mem_n0": 400,
-    "mem_cases": [["tanh", 0.5, 0.5], ["relu_centered", 1.0, 0.5], ["abs_centered", 0.5, 1.0]],
-    "gammas": [0.01, 0.1, 1.0],
-    "mem_draws": 3,
     "layer_n": 1000,
     "layer_alphas": [1.0, 0.0],
     "depth": 5,
@@ -55,22 +56,66 @@ class Panel(NamedTuple):
     ks: spectra.SplitKS
 
 
+def constants(activation):
+    """The theory's (eta, zeta) of an activation: `nonlinear.eta_zeta`, perturbed in power runs.
+
+    ``--perturb eta=f`` multiplies eta and ``zeta=f`` multiplies zeta (capped at eta, the largest
+    value the law allows) through `theory.parameter`.
+    """
+    eta, zeta = nl.eta_zeta(activation)
+    eta = theory.parameter("eta", eta)
+    return eta, min(theory.parameter("zeta", zeta), eta)
+
+
 @functools.cache
+def _gram_law(eta, zeta, phi, psi):
+    return nl.gram_law(eta=eta, zeta=zeta, phi=phi, psi=psi)
+
+
+@functools.cache
+def _compared(eta, zeta, phi, psi, scale):
+    return theory.law(_gram_law(eta, zeta, phi, psi))  # scale keys the cache: theory.law reads it
+
+
 def law(activation, phi, psi):
-    """Cached `nonlinear.gram_law` (a PenningtonWorahLaw) of a registry activation at phi, psi."""
-    return nl.gram_law(activation, phi=phi, psi=psi)
+    """The law the checks compare f(WX) with: `nonlinear.gram_law` at `constants`, through `theory.law`.
+
+    Parameters
+    ----------
+    activation : str or Activation
+    phi, psi : float
+
+    Returns
+    -------
+    SpectralLaw
+        A PenningtonWorahLaw (cached), or its pushforward under a scale perturbation.
+    """
+    return _compared(*constants(activation), phi, psi, theory.scale())
 
 
 @functools.cache
-def layer_laws(alpha, phi, depth):
-    """Cached `layers.layer_laws` (a tuple) of f_alpha (`layers.alpha_family`) at phi = n/m."""
+def _layer_laws(alpha, phi, depth):
     return tuple(layers.layer_laws(layers.alpha_family(alpha), phi=phi, depth=depth))
 
 
-def _sizes(n0, phi, psi):
+def layer_laws(alpha, phi, depth):
+    """`layers.layer_laws` of f_alpha (`layers.alpha_family`) at phi = n/m, each through `theory.law`."""
+    return tuple(theory.law(each) for each in _layer_laws(alpha, phi, depth))
+
+
+def sizes(n0, phi, psi):
+    """(n1, m) = (n0 / psi, n0 / phi), rounded."""
     return round(n0 / psi), round(n0 / phi)
 
 
+def density_cases(settings):
+    """The density cases (activation, phi, psi, kind) of `density_draws`, in its order."""
+    s = {**DEFAULTS, **settings}
+    cases = [(a, *map(float, sh), "gaussian") for sh in s["shapes"] for a in s["activations"]]
+    return cases + [("tanh", *map(float, sh), kind) for sh in s["shapes"] for kind in ("rademacher", "equivalent")]
+
+
+@simulation
 def density_draws(settings, seed):
     """Eigenvalues for every (activation, shape), for W Rademacher (tanh) and the equivalent model.
 
@@ -92,11 +137,11 @@ def density_draws(settings, seed):
     seqs = np.random.SeedSequence(seed).spawn(len(cases) + 2 * len(s["shapes"]))
     out = {}
     for (act, (phi, psi)), ss in zip(cases, seqs):
-        n1, m = _sizes(n0, phi, psi)
+        n1, m = sizes(n0, phi, psi)
         out[(act, phi, psi, "gaussian")] = nl.sample_gram(act, n0=n0, n1=n1, m=m, rng=np.random.default_rng(ss))
     extra = seqs[len(cases):]
     for k, (phi, psi) in enumerate(map(tuple, s["shapes"])):
-        n1, m = _sizes(n0, phi, psi)
+        n1, m = sizes(n0, phi, psi)
         out[("tanh", phi, psi, "rademacher")] = nl.sample_gram(
             "tanh", n0=n0, n1=n1, m=m, rng=np.random.default_rng(extra[2 * k]), w_entries="rademacher")
         eta, zeta = nl.eta_zeta("tanh")
@@ -105,34 +150,7 @@ def density_draws(settings, seed):
     return out
 
 
-def memorization(settings, seed):
-    """Theory and the mean of ``mem_draws`` Monte Carlo draws of E_train(gamma) for each of ``mem_cases``.
-
-    Parameters
-    ----------
-    settings : dict
-        ``mem_n0``, ``mem_cases``, ``gammas``, ``mem_draws`` (missing keys take `DEFAULTS`).
-    seed : int
-        Root seed (case j draws from ``SeedSequence([seed, 1, j])``).
-
-    Returns
-    -------
-    dict
-        (activation, phi, psi) -> (theory array, Monte Carlo array), over ``gammas``.
-    """
-    s = {**DEFAULTS, **settings}
-    gam = np.asarray(s["gammas"], dtype=float)
-    out = {}
-    for j, (act, phi, psi) in enumerate(s["mem_cases"]):
-        eta, zeta = nl.eta_zeta(act)
-        theory = nl.training_loss(gam, eta=eta, zeta=zeta, phi=phi, psi=psi)
-        n1, m = _sizes(s["mem_n0"], phi, psi)
-        seqs = np.random.SeedSequence([seed, 1, j]).spawn(s["mem_draws"])
-        mc = np.mean([nl.training_loss_mc(act, gam, n0=s["mem_n0"], n1=n1, m=m, rng=q) for q in seqs], axis=0)
-        out[(act, phi, psi)] = (theory, mc)
-    return out
-
-
+@simulation
 def layer_draws(settings, seed):
     """Spectra of layers 0..depth (width n, m = 2n) for each alpha of ``layer_alphas``.
 
@@ -160,33 +178,17 @@ def key(act, phi, psi, kind):
     return f"ks_{act}_{phi:g}_{psi:g}_{kind}".replace(".", "p")
 
 
-def mem_key(act, phi, psi, gamma):
-    """Statistic name of one training-loss case."""
-    return f"mem_{act}_{phi:g}_{psi:g}_{gamma:g}".replace(".", "p").replace("-", "m")
-
-
 def layer_key(alpha, ell, reference):
     """Statistic name of the KS distance of layer ell to its own law or to the first layer's law."""
     return f"layer_{alpha:g}_{ell}_{reference}".replace(".", "p").replace("-", "m")
 
 
-def _rms(mem):
-    """Root-mean-square of the relative errors Monte Carlo / theory - 1 over every case and gamma."""
-    errors = [v / t - 1.0 for theory, mc in mem.values() for t, v in zip(theory, mc)]
-    return float(np.sqrt(np.mean(np.square(errors))))
-
-
-def _statistics(settings, draws, mem, layer_spectra):
-    """The statistics of one seed from its density draws, training losses and layer spectra."""
+def _statistics(settings, draws, layer_spectra):
+    """The statistics of one seed from its density draws and layer spectra."""
     s = {**DEFAULTS, **settings}
     stats = {}
     for (act, phi, psi, kind), ev in draws.items():
         stats[key(act, phi, psi, kind)] = spectra.ks_distance(ev, law(act, phi, psi)).statistic
-    for (act, phi, psi), (theory, mc) in mem.items():
-        for g, t, v in zip(s["gammas"], theory, mc):
-            stats[mem_key(act, phi, psi, g)] = abs(v / t - 1.0)
-    if mem:
-        stats["mem_rms"] = _rms(mem)
     for alpha, spectrum in layer_spectra.items():
         laws_ = layer_laws(alpha, 0.5, s["depth"])
         for ell, ev in enumerate(spectrum):
@@ -208,13 +210,11 @@ def statistics(settings, seed):
     Returns
     -------
     dict of float
-        ``key(...)``: split KS distance of each density case to its law; ``mem_key(...)``:
-        |E_train Monte Carlo / theory - 1|, and ``mem_rms`` their root-mean-square (signed errors);
+        ``key(...)``: split KS distance of each density case to its law;
         ``layer_key(alpha, ell, "own" | "first")``: KS distance of layer ell to its own law and to
         the first layer's law.
     """
-    return _statistics(settings, density_draws(settings, seed), memorization(settings, seed),
-                       layer_draws(settings, seed))
+    return _statistics(settings, density_draws(settings, seed), layer_draws(settings, seed))
 
 
 def eta_zeta_table(names=("tanh", *CLOSED_FORMS), *, sigma=2.0):
@@ -324,46 +324,6 @@ def density_panels(settings, seed):
     """
     return {case: Panel(ev, law(*case[:3]), spectra.ks_distance(ev, law(*case[:3])))
             for case, ev in density_draws(settings, seed).items()}
-
-
-def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5, 0.75, 1.0),
-                       curve_shapes=((0.5, 1.0), (0.5, 0.5), (1.0, 0.5))):
-    """Training-loss curves at eta = 1 and the Monte Carlo training losses of ``mem_cases``.
-
-    Parameters
-    ----------
-    settings : dict
-        Chapter settings (`DEFAULTS` for missing keys).
-    seed : int
-        Root seed of the Monte Carlo draws.
-    curve_points : int
-        Points of each curve, gamma log-spaced on [1e-4, 10].
-    zetas, curve_shapes : sequence
-        The eta = 1 curves: one per zeta at each (phi, psi).
-
-    Returns
-    -------
-    dict
-        ``gammas`` (curve grid), ``curves`` {(phi, psi): {zeta: E_train}}, ``seconds`` (per curve),
-        ``cases`` {(act, phi, psi): (theory at ``gammas``, theory, Monte Carlo at ``mc_gammas``)},
-        ``mc_gammas`` and ``mc_n0`` (the settings' ``gammas`` and ``mem_n0``),
-        ``rms`` (root-mean-square relative error), ``loss_linear`` and ``loss_zeta0`` (eta = 1,
-        phi = psi = 1/2, gamma = 0.01).
-    """
-    s = {**DEFAULTS, **settings}
-    grid = np.logspace(-4, 1, curve_points)
-    start = time.time()
-    curves = {(phi, psi): {zeta: nl.training_loss(grid, eta=1.0, zeta=zeta, phi=phi, psi=psi) for zeta in zetas}
-              for phi, psi in curve_shapes}
-    seconds = (time.time() - start) / (len(zetas) * len(curve_shapes))
-    mem = memorization(s, seed)
-    cases = {}
-    for (act, phi, psi), (theory, mc) in mem.items():
-        eta, zeta = nl.eta_zeta(act)
-        cases[(act, phi, psi)] = (nl.training_loss(grid, eta=eta, zeta=zeta, phi=phi, psi=psi), theory, mc)
-    lin, zero = (nl.training_loss(0.01, eta=1.0, zeta=z, phi=0.5, psi=0.5) for z in (1.0, 0.0))
-    return {"gammas": grid, "curves": curves, "seconds": seconds, "cases": cases, "mc_gammas": s["gammas"],
-            "mc_n0": s["mem_n0"], "rms": _rms(mem), "loss_linear": lin, "loss_zeta0": zero}
 
 
 def layer_study(settings, seed, *, phi=0.5):

@@ -16,6 +16,7 @@ with squared overlap ``H'(theta)`` (Capitaine, Donati-Martin, Féral & Février 
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -89,9 +90,34 @@ def real_transforms(nu, u):
         return g + np.log((u - a) / (u - b)) / (b - a), g2 + 1.0 / ((u - a) * (u - b))
     for a, b in intervals:
         for i, x in enumerate(u):
-            g[i] += integrate.quad(lambda s, x=x: nu.density(s) / (x - s), a, b, limit=200)[0]
-            g2[i] += integrate.quad(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, limit=200)[0]
+            g[i] += _toward_edge(lambda s, x=x: nu.density(s) / (x - s), a, b, x)
+            g2[i] += _toward_edge(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, x)
     return g, g2
+
+
+def _toward_edge(f, a, b, x):
+    """Integral of f over [a, b] for x outside [a, b], on pieces that shrink geometrically toward
+    the endpoint nearest x (f varies on the scale of the distance to x there).
+
+    Quadrature warnings are errors: a silently wrong transform would move every outlier.
+    """
+    gap = (x - b) if x > b else (a - x)
+    width = b - a
+    offsets = [width]  # distances from the near endpoint, halving until small against the gap
+    floor = max(1e-3 * gap, 1e-13 * max(1.0, abs(a), abs(b)))
+    while offsets[-1] > floor:
+        offsets.append(offsets[-1] / 2.0)
+    offsets.append(0.0)
+    edges = [b - d for d in offsets] if x > b else [a + d for d in offsets]
+    total = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", integrate.IntegrationWarning)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            lo, hi = min(lo, hi), max(lo, hi)
+            scale = (hi - lo) * max(abs(f(t)) for t in (lo, 0.5 * (lo + hi), hi))
+            total += integrate.quad(f, lo, hi, limit=200, epsabs=1e-12 * max(scale, abs(total)),
+                                    epsrel=1e-10)[0]
+    return total
 
 
 def _outside(nu, u):
@@ -159,14 +185,24 @@ def bulk_edges(nu, *, variance):
     s2 = _validate.positive("variance", variance)
     lo, hi = _hull(nu)
     spread = hi - lo + 2.0 * math.sqrt(s2) + 1.0
-    eps = 1e-12 * max(1.0, spread)
 
     def slope(w):
         return 1.0 - s2 * real_transforms(nu, w)[1][0]
 
-    w_right = optimize.brentq(slope, hi + eps, hi + spread, xtol=1e-14)
-    w_left = optimize.brentq(slope, lo - spread, lo - eps, xtol=1e-14)
-    return tuple(float(w + s2 * real_transforms(nu, w)[0][0]) for w in (w_left, w_right))
+    def root(edge, side):
+        """The solution of slope = 0 beyond ``edge`` on ``side`` (+1 right, -1 left)."""
+        gap = spread
+        while slope(edge + side * gap) < 0.0:  # far enough out, slope -> 1
+            gap *= 2.0
+        near = gap
+        while near > 1e-12 * spread and slope(edge + side * near) > 0.0:
+            near /= 2.0
+        if slope(edge + side * near) > 0.0:  # no solution: the edge of nu stays an edge
+            return edge + side * near
+        a, b = sorted((edge + side * near, edge + side * gap))
+        return optimize.brentq(slope, a, b, xtol=1e-14 * spread)
+
+    return tuple(float(w + s2 * real_transforms(nu, w)[0][0]) for w in (root(lo, -1.0), root(hi, 1.0)))
 
 
 def deformed_wigner_law(nu, *, variance):

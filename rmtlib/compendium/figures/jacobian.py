@@ -11,7 +11,7 @@ import numpy as np
 from rmtlib.compendium import plotting
 
 __all__ = ["LABELS", "RECT_TITLES", "activations", "convergence", "convergence_table", "densities", "depth_moments",
-           "localized", "off_fixed_point", "rectangular"]
+           "localized", "off_fixed_point", "rectangular", "universality_moments"]
 
 LABELS = {"gaussian": "Gaussian", "rademacher": "Rademacher", "uniform": "uniform",
           "student_t:5": "Student $t_5$", "sparse:0.1": "sparse $p=0.1$", "student_t:3": "Student $t_3$",
@@ -210,7 +210,7 @@ def depth_moments(result):
     Returns
     -------
     matplotlib.figure.Figure
-        Markers: mean over seeds with its standard error.
+        Markers: mean over seeds at the largest width, with its standard error.
     """
     fig, axes = _subplots(1, 2, figsize=(11, 3.8))
     for name, th in result["theory"].items():
@@ -218,8 +218,9 @@ def depth_moments(result):
         line, = axes[0].plot(Ls, th[:, 0], label=name)
         axes[1].plot(Ls, th[:, 1] / th[:, 0] ** 2 - 1, color=line.get_color())
         for L in result["depths"]:
-            m1 = np.array(result["mc"][name][L]["m1"])
-            spread = np.array(result["mc"][name][L]["m2"]) / m1**2 - 1
+            m = result["stats"][name][L]["m"]
+            m1, m2 = np.asarray(m[0][-1]), np.asarray(m[1][-1])  # the largest width
+            spread = m2 / m1**2 - 1
             for ax, vals in ((axes[0], m1), (axes[1], spread)):
                 ax.errorbar(L, vals.mean(), yerr=vals.std(ddof=1) / math.sqrt(vals.size), fmt="o",
                             color=line.get_color(), ms=4)
@@ -229,4 +230,36 @@ def depth_moments(result):
     for ax in axes:
         ax.set_xlabel("depth L")
     axes[0].legend(fontsize=7)
+    return fig
+
+
+def universality_moments(result):
+    """Relative deviation of the seed mean of m_1, m_2 from the limit against 1/n, per entry law.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`rmtlib.experiments.jacobian_sections.universality_moments` output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: ``m_k / m_k(law) - 1`` (limit); right: ``m_k / m_k(free product of the layers' own
+        derivative laws) - 1``; markers with their standard errors, k = 1 filled, k = 2 open.
+    """
+    fig, axes = _subplots(1, 2, figsize=(11, 3.8), sharex=True)
+    for j, (label, st) in enumerate(result["stats"].items()):
+        x = 1.0 / np.asarray(st["ns"], dtype=float) * (1 + 0.03 * (j - 2))
+        for k, face in ((0, None), (1, "none")):
+            for ax, series, ref in ((axes[0], st["m"][k], st["law"][k]), (axes[1], st["ratio"][k], 1.0)):
+                mean = np.array([np.mean(v) / ref - 1 for v in series])
+                err = np.array([np.std(v, ddof=1) / math.sqrt(len(v)) / ref for v in series])
+                ax.errorbar(x, mean, yerr=err, fmt="o-" if k == 0 else "s--", ms=4, capsize=2,
+                                   color=f"C{j}", mfc=face, label=f"{LABELS.get(label, label)} $m_{k + 1}$")
+    for ax, title in zip(axes, ("against the limit law", "against the free product of the layers' own laws")):
+        ax.axhline(0.0, color=plotting.THEORY_COLOR, lw=1)
+        ax.set_xlabel("1/n")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylabel("relative deviation of the seed mean")
+    axes[0].legend(fontsize=6, ncol=2)
     return fig

@@ -1,0 +1,182 @@
+"""Memorization with random features: ridge-regression fits on f(WX) against the limiting E_train.
+
+Features F = f(W X) (n1 x m) are drawn, ``mem_targets * m`` i.i.d. N(0, 1) targets are fitted by
+ridge regression at each gamma and the training loss is measured (`ridge_losses`): a real fit, not
+the spectral trace that the theory evaluates. `ridge_draws` (a cached simulation) repeats this over
+seeds at several sizes; `memorization_study` adds the theory, E_train computed from the law that
+the checks compare with (`rmtlib.experiments.nonlinear.law`, perturbed in power runs), so that a
+scale error of the law moves the predicted losses.
+"""
+
+import time
+
+import numpy as np
+
+from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.nonlinear import DEFAULTS, law, sizes
+from rmtlib.models import layers, nonlinear as nl
+
+__all__ = ["RIDGE_DEFAULTS", "loss_from_law", "memorization_study", "ridge_draws", "ridge_losses"]
+
+RIDGE_DEFAULTS = {
+    "mem_cases": [["tanh", 0.5, 0.5], ["relu_centered", 1.0, 0.5], ["abs_centered", 0.5, 1.0]],
+    "gammas": [0.01, 0.1, 1.0],
+    "mem_sizes": [100, 200, 400],
+    "mem_seeds": 12,
+    "mem_targets": 2,
+    "order_alphas": [-1.0, 0.0, 1.0],
+    "order_gamma": 0.01,
+}
+"""Cases, ridge parameters, sizes n0, seeds per size, targets per data point, and the ordering study
+(f_alpha, eta = 1, at phi = psi = 1/2 and the largest size)."""
+
+ORDER_SHAPE = (0.5, 0.5)
+"""(phi, psi) of the ordering study: c = n1 / m = 1."""
+
+
+def _settings(settings):
+    return {**DEFAULTS, **RIDGE_DEFAULTS, **settings}
+
+
+def ridge_losses(features, targets, gammas):
+    """Training losses of ridge regressions of ``targets`` on ``features``, one per gamma.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n1, m)
+        F, one column per data point.
+    targets : ndarray, shape (n2, m)
+        T, one row per target.
+    gammas : sequence of float
+        Ridge parameters (> 0).
+
+    Returns
+    -------
+    ndarray, one loss per gamma
+
+    Notes
+    -----
+    W* = (F F^T / m + gamma I)^-1 F T^T / m and loss (1 / (n2 m)) ||T - W*^T F||_F^2; its
+    expectation over N(0, 1) targets is (gamma^2 / m) tr (K + gamma)^-2, K = F^T F / m
+    (book/derivations.md, eq. (alg-pw-loss)).
+    """
+    n1, m = features.shape
+    gram, cross = features @ features.T / m, features @ targets.T / m
+    out = []
+    for g in gammas:
+        readout = np.linalg.solve(gram + g * np.eye(n1), cross)
+        out.append(np.mean((targets - readout.T @ features) ** 2))
+    return np.array(out)
+
+
+def _fit(activation, n0, phi, psi, targets, gammas, seq):
+    """Losses of one feature draw (seeded by ``seq``) with ``targets * m`` random targets."""
+    rng = np.random.default_rng(seq)
+    n1, m = sizes(n0, phi, psi)
+    features = nl.sample_features(activation, n0=n0, n1=n1, m=m, rng=rng)
+    return ridge_losses(features, rng.standard_normal((targets * m, m)), gammas)
+
+
+@simulation
+def ridge_draws(settings, seed):
+    """Ridge-regression training losses over cases, sizes, seeds and gammas.
+
+    Parameters
+    ----------
+    settings : dict
+        Keys of `RIDGE_DEFAULTS`.
+    seed : int
+        Root seed (case j, size i, draw r: ``SeedSequence([seed, 5, j, i, r])``; ordering study
+        alpha j, draw r: ``SeedSequence([seed, 6, j, r])``).
+
+    Returns
+    -------
+    dict
+        ``cases`` {(activation, phi, psi): ndarray (sizes, seeds, gammas)} and ``order``
+        {alpha: ndarray (seeds,)} (f_alpha at ``order_gamma``, the largest size).
+    """
+    s = _settings(settings)
+    cases = {}
+    for j, (act, phi, psi) in enumerate(s["mem_cases"]):
+        cases[(act, float(phi), float(psi))] = np.array(
+            [[_fit(act, n0, phi, psi, s["mem_targets"], s["gammas"], np.random.SeedSequence([seed, 5, j, i, r]))
+              for r in range(s["mem_seeds"])] for i, n0 in enumerate(s["mem_sizes"])])
+    order = {alpha: np.array([_fit(layers.alpha_family(alpha), s["mem_sizes"][-1], *ORDER_SHAPE, s["mem_targets"],
+                                   [s["order_gamma"]], np.random.SeedSequence([seed, 6, j, r]))[0]
+                              for r in range(s["mem_seeds"])])
+             for j, alpha in enumerate(s["order_alphas"])}
+    return {"cases": cases, "order": order}
+
+
+def loss_from_law(spectral_law, gammas, c):
+    """The limiting E_train(gamma) as a linear functional of the Gram matrix's law.
+
+    Parameters
+    ----------
+    spectral_law : SpectralLaw
+        The law of M = F F^T / m (atoms and density).
+    gammas : array_like
+        Ridge parameters (> 0).
+    c : float
+        n1 / m.
+
+    Returns
+    -------
+    ndarray
+
+    Notes
+    -----
+    E_train(gamma) = (1 - c) + c integral gamma^2 / (x + gamma)^2 dmu(x) = (1 - c) - c gamma^2 G'(-gamma)
+    (book/derivations.md, eq. (alg-pw-loss)), integrated over the law's atoms and quadrature table.
+    """
+    g = np.asarray(gammas, dtype=float)[:, None]
+    x, w = spectral_law.discretize()
+    return (1.0 - c) + c * np.sum(w[None, :] * g**2 / (x[None, :] + g) ** 2, axis=1)
+
+
+def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5, 0.75, 1.0),
+                       curve_shapes=((0.5, 1.0), (0.5, 0.5), (1.0, 0.5))):
+    """Training-loss curves at eta = 1, and the ridge fits of `ridge_draws` with their theory.
+
+    Parameters
+    ----------
+    settings : dict
+        Chapter settings (missing keys take `RIDGE_DEFAULTS`).
+    seed : int
+        Root seed of the fits.
+    curve_points : int
+        Points of each curve, gamma log-spaced on [1e-4, 10].
+    zetas, curve_shapes : sequence
+        The eta = 1 curves (theory only): one per zeta at each (phi, psi).
+
+    Returns
+    -------
+    dict
+        ``gammas`` (curve grid), ``curves`` {(phi, psi): {zeta: E_train}}, ``seconds`` (per curve);
+        ``cases`` {(act, phi, psi): {"curve": theory on the grid, "theory": theory at ``mc_gammas``,
+        "values": fitted losses (sizes, seeds, gammas)}}, ``mc_gammas``, ``sizes``;
+        ``order`` {alpha: (fitted losses, theory, zeta)} at ``order_gamma``; ``exact``: largest
+        deviation of `loss_from_law` from `nonlinear.training_loss` (implicit differentiation).
+    """
+    s = _settings(settings)
+    grid = np.logspace(-4, 1, curve_points)
+    start = time.time()
+    curves = {(phi, psi): {zeta: nl.training_loss(grid, eta=1.0, zeta=zeta, phi=phi, psi=psi) for zeta in zetas}
+              for phi, psi in curve_shapes}
+    seconds = (time.time() - start) / (len(zetas) * len(curve_shapes))
+    draws = ridge_draws(s, seed)
+    cases, exact = {}, 0.0
+    for (act, phi, psi), values in draws["cases"].items():
+        compared = law(act, phi, psi)
+        cases[(act, phi, psi)] = {"curve": loss_from_law(compared, grid, phi / psi),
+                                  "theory": loss_from_law(compared, s["gammas"], phi / psi), "values": values}
+        eta, zeta = nl.eta_zeta(act)
+        exact = max(exact, np.max(np.abs(loss_from_law(nl.gram_law(act, phi=phi, psi=psi), s["gammas"], phi / psi)
+                                         - nl.training_loss(s["gammas"], eta=eta, zeta=zeta, phi=phi, psi=psi))))
+    order = {}
+    for alpha, values in draws["order"].items():
+        act = layers.alpha_family(alpha)
+        order[alpha] = (values, float(loss_from_law(law(act, *ORDER_SHAPE), [s["order_gamma"]], 1.0)[0]),
+                        nl.eta_zeta(act)[1])
+    return {"gammas": grid, "curves": curves, "seconds": seconds, "cases": cases, "mc_gammas": list(s["gammas"]),
+            "sizes": list(s["mem_sizes"]), "order": order, "exact": float(exact)}

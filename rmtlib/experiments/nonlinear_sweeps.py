@@ -1,0 +1,181 @@
+"""Size sweeps of the nonlinear chapter: moments of the Gram matrix of f(WX), and layers against width.
+
+The statistical checks of notebooks/nonlinear.ipynb rest on statistics that are linear in the
+spectrum, measured over independent seeds at three or more sizes so that their finite-size bias can
+be fitted (mean(n) = a + b/n) and its intercept a compared with the theory:
+
+- `moment_draws` (simulation): the first two moments of M = Y Y^T / m for every density case of
+  `rmtlib.experiments.nonlinear.density_draws`, at each of ``moment_sizes``, ``moment_seeds``
+  seeds each; `moment_study` adds the theory's moments (through `rmtlib.experiments.theory`).
+- `width_draws` (simulation): the eigenvalues of the last layer of f_alpha networks at each of
+  ``layer_widths``; `width_study` turns them into moments and KS distances against the laws.
+"""
+
+import numpy as np
+
+from rmtlib import spectra
+from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.nonlinear import DEFAULTS, density_cases, layer_laws, law, sizes
+from rmtlib.models import layers, nonlinear as nl
+
+__all__ = ["SWEEP_DEFAULTS", "gram_moments", "moment_draws", "moment_study", "width_draws", "width_study"]
+
+SWEEP_DEFAULTS = {
+    "moment_sizes": [200, 400, 800],
+    "moment_seeds": 10,
+    "layer_widths": [125, 250, 500],
+    "layer_seeds": 8,
+}
+"""Sizes and seeds of the sweeps (the notebook's parameters of the same names)."""
+
+ORDERS = (1, 2)
+"""The moments m_k = tr M^k / n1 that the sweeps measure."""
+
+
+def _settings(settings):
+    return {**DEFAULTS, **SWEEP_DEFAULTS, **settings}
+
+
+def gram_moments(Y):
+    """The first two moments tr M / n1 and tr M^2 / n1 of M = Y Y^T / m, without eigenvalues.
+
+    Parameters
+    ----------
+    Y : ndarray, shape (n1, m)
+
+    Returns
+    -------
+    ndarray, shape (2,)
+
+    Notes
+    -----
+    tr M = ||Y||_F^2 / m and tr M^2 = ||Y Y^T||_F^2 / m^2 = ||Y^T Y||_F^2 / m^2 (the smaller Gram
+    matrix is formed).
+    """
+    n1, m = Y.shape
+    gram = Y @ Y.T if n1 <= m else Y.T @ Y
+    return np.array([np.sum(Y * Y) / (m * n1), np.sum(gram * gram) / (m * m * n1)])
+
+
+def _features(case, n0, rng):
+    """Y for one density case (activation, phi, psi, kind) at size n0."""
+    act, phi, psi, kind = case
+    n1, m = sizes(n0, phi, psi)
+    if kind == "equivalent":
+        eta, zeta = nl.eta_zeta(act)
+        linear = nl.sample_features("linear", n0=n0, n1=n1, m=m, rng=rng)  # W X, W of variance 1/n0
+        return np.sqrt(zeta) * linear + np.sqrt(eta - zeta) * rng.standard_normal((n1, m))
+    return nl.sample_features(act, n0=n0, n1=n1, m=m, rng=rng, w_entries=kind)
+
+
+@simulation
+def moment_draws(settings, seed):
+    """m1 and m2 of the Gram matrix for every density case, size and seed.
+
+    Parameters
+    ----------
+    settings : dict
+        ``n0``-free keys of `DEFAULTS` and `SWEEP_DEFAULTS`: ``activations``, ``shapes``,
+        ``moment_sizes``, ``moment_seeds``.
+    seed : int
+        Root seed (case j, size i, draw r: ``SeedSequence([seed, 3, j, i, r])``).
+
+    Returns
+    -------
+    dict
+        (activation, phi, psi, kind) -> ndarray (sizes, seeds, 2) of (m1, m2).
+    """
+    s = _settings(settings)
+    out = {}
+    for j, case in enumerate(density_cases(s)):
+        out[case] = np.array([[gram_moments(_features(case, n0, np.random.default_rng(
+            np.random.SeedSequence([seed, 3, j, i, r])))) for r in range(s["moment_seeds"])]
+            for i, n0 in enumerate(s["moment_sizes"])])
+    return out
+
+
+def moment_study(settings, seed):
+    """The simulated moments of `moment_draws` with the theory's moments (perturbed in power runs).
+
+    Parameters
+    ----------
+    settings, seed
+        As for `moment_draws`.
+
+    Returns
+    -------
+    dict
+        ``sizes`` (n0 values), ``cases`` {(activation, phi, psi, kind): {k: (per-size values, theory
+        m_k)}} for k in `ORDERS`.
+
+    Notes
+    -----
+    The theory's m1 = eta and m2 = eta^2 (1 + c) + zeta^2 / psi, c = phi / psi (closed forms of
+    the quartic law, book/derivations.md, eq. (alg-pw-moments)), through `theory.moment`.
+    """
+    s = _settings(settings)
+    out = {}
+    for case, values in moment_draws(s, seed).items():
+        pw = law(*case[:3])
+        out[case] = {k: (list(values[:, :, i]), pw.moment(k)) for i, k in enumerate(ORDERS)}
+    return {"sizes": list(s["moment_sizes"]), "cases": out}
+
+
+@simulation
+def width_draws(settings, seed):
+    """Eigenvalues of the last layer of f_alpha networks at each width, ``layer_seeds`` draws each.
+
+    Parameters
+    ----------
+    settings : dict
+        ``layer_alphas``, ``depth``, ``layer_widths``, ``layer_seeds``.
+    seed : int
+        Root seed (alpha j, width i, draw r: ``SeedSequence([seed, 4, j, i, r])``).
+
+    Returns
+    -------
+    dict
+        alpha -> list over widths of lists over draws of eigenvalue arrays (m = 2n).
+    """
+    s = _settings(settings)
+    return {alpha: [[layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
+                                          rng=np.random.SeedSequence([seed, 4, j, i, r]))[-1]
+                     for r in range(s["layer_seeds"])] for i, n in enumerate(s["layer_widths"])]
+            for j, alpha in enumerate(s["layer_alphas"])}
+
+
+def width_study(settings, seed, *, phi=0.5):
+    """Moments and KS distances of the last layer against width, with the theory they test.
+
+    Parameters
+    ----------
+    settings, seed
+        As for `width_draws`.
+    phi : float
+        n / m.
+
+    Returns
+    -------
+    dict
+        ``widths``; per alpha: ``moments`` {k: per-width arrays of m_k}, ``own`` {k: m_k of the
+        layer-L law} and ``first`` {k: m_k of the layer-1 law} (both through `theory.moment`),
+        ``ks`` per-width arrays of the KS distance to the layer-L law.
+
+    Notes
+    -----
+    For zeta = 0 the layer-L law is the input's Marchenko-Pastur law MP(phi) at every depth
+    (book/derivations.md, eq. (pw-layers-recursion)); its moments are exact, those of the other
+    layer laws are integrated from their densities.
+    """
+    s = _settings(settings)
+    out = {"widths": list(s["layer_widths"])}
+    for alpha, per_width in width_draws(s, seed).items():
+        laws_ = layer_laws(alpha, phi, s["depth"])
+        out[alpha] = {
+            "moments": {k: [np.array([np.mean(ev**k) for ev in draws]) for draws in per_width] for k in ORDERS},
+            "own": {k: laws_[-1].moment(k) for k in ORDERS},
+            "first": {k: laws_[1].moment(k) for k in ORDERS},
+            "ks": [np.array([spectra.ks_distance(ev, laws_[-1]).statistic for ev in draws]) for draws in per_width],
+        }
+    return out
+
