@@ -23,7 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 try:
@@ -66,11 +71,31 @@ def _prepare(args):
     return nb, nb.resolve(profile=args.profile, overrides=overrides)
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _status(folder: Path, **fields) -> None:
+    """Update ``status.json`` of a run folder (written whole to a temporary file, then renamed)."""
+    path = folder / "status.json"
+    doc = json.loads(path.read_text()) if path.is_file() else {}
+    doc.update(fields)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(doc, indent=2) + "\n")
+    os.replace(partial, path)
+
+
 def run_one(nb, params, *, profile, runs_root, progress=True):
-    """Execute ``nb`` into a fresh run folder; return (folder, error message or None)."""
+    """Execute ``nb`` into a fresh run folder; return (folder, error message or None).
+
+    The folder's ``status.json`` says ``running`` from the start, then ``passed``, ``failed``
+    (with the failing checks or the error) or ``interrupted``, with start and end times and the
+    command line.
+    """
     folder = execution.new_run_dir(runs_root, nb.stem, params)
     (folder / "parameters.json").write_text(json.dumps(
         {"notebook": nb.stem, "profile": profile, "parameters": params}, indent=2) + "\n")
+    _status(folder, status="running", started=_now(), command=["rmtlib", *sys.argv[1:]])
     output = folder / f"{nb.stem}.ipynb"
     print(f"running {nb.stem} (profile {profile or 'defaults'}) into {folder}", file=sys.stderr)
     error = None
@@ -79,9 +104,24 @@ def run_one(nb, params, *, profile, runs_root, progress=True):
                           progress=progress)
     except execution.NotebookError as exc:
         error = str(exc)
+    except KeyboardInterrupt:
+        _status(folder, status="interrupted", ended=_now())
+        raise Interrupted(folder) from None
+    checks = read_checks(folder / "checks.json") if (folder / "checks.json").is_file() else []
+    failed = [c.id for c in checks if not c.passed]
+    _status(folder, status="failed" if (error or failed) else "passed", ended=_now(),
+            failed_checks=failed, error=None if failed else error)
     if output.exists():
         execution.extract_figures(output, folder / "figures")
     return folder, error
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM; ``args[0]`` is its run folder (or None)."""
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _cmd_run(args) -> int:
@@ -266,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``rmtlib`` console script."""
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)  # SIGTERM ends a run as Ctrl-C does
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # no leftover-task noise after a stop
     handlers = {"list": _cmd_list, "run": _cmd_run, "reproduce": _cmd_reproduce,
                 "execute": _cmd_execute, "pages": _cmd_pages, "power": _cmd_power}
     try:
@@ -276,6 +319,10 @@ def main(argv=None) -> int:
     except execution.NotebookError as exc:
         print(f"rmtlib: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:
+        where = f"; run folder marked interrupted: {exc.args[0]}" if exc.args else ""
+        print(f"rmtlib: interrupted, the kernel was stopped{where}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

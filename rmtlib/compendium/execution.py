@@ -15,6 +15,9 @@ import importlib.metadata
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,6 +118,18 @@ def _finish_output(path: Path, info: dict) -> None:
     nbformat.write(nb, path)
 
 
+def _publish(staging: Path, staged: Path, output: Path, output_dir: Path) -> None:
+    """Move a finished execution into place: the executed notebook, then what the kernel wrote."""
+    stale = output_dir / "checks.json"
+    if stale.exists():
+        stale.unlink()
+    for path in staging.iterdir():
+        if path != staged:
+            os.replace(path, output_dir / path.name)
+    if staged.exists():
+        os.replace(staged, output)
+
+
 def simulation_cache() -> Path:
     """The directory of the simulation cache the runners give the kernels.
 
@@ -127,6 +142,27 @@ def simulation_cache() -> Path:
             return Path(os.environ[name])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "rmtlib" / "simulations"
+
+
+@contextlib.contextmanager
+def _kernel_stderr(path: Path):
+    """Send what the kernel process writes to stderr (transport warnings, its own tracebacks when it
+    is stopped) to ``path``, while this process's ``sys.stderr`` keeps writing to the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    previous = sys.stderr
+    sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=previous.encoding or "utf-8",
+                      errors="replace")
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = previous
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager
@@ -161,8 +197,10 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     params : dict
         The full parameter set (see :meth:`~rmtlib.compendium.parameters.Notebook.resolve`).
     output_dir : path
-        Exported to the kernel as ``RMTLIB_OUTPUT_DIR`` (where ``checks.json`` goes); also its
-        working directory unless ``cwd`` is given.
+        Where ``checks.json`` (and anything else the kernel writes to ``RMTLIB_OUTPUT_DIR``) goes.
+        The kernel writes into a staging folder beside it (also its working directory unless
+        ``cwd`` is given), moved into place when the execution ends; an interrupted execution
+        leaves the previous results as they were.
     profile : str, optional
         Recorded in the notebook metadata (``metadata.rmtlib.profile``).
     progress : bool, default True
@@ -191,9 +229,10 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     output, output_dir = Path(output), Path(output_dir)
     output.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
-    stale = output_dir / "checks.json"
-    if stale.exists():
-        stale.unlink()
+    # The kernel writes into a staging folder; only a run that got to the end of its execution
+    # (all cells, or a cell that raised) replaces the previous results, an interrupted one does not.
+    staging = Path(tempfile.mkdtemp(prefix=f".partial-{notebook.stem}-", dir=output_dir.parent))
+    staged = staging / output.name
     start = time.perf_counter()
     info = {"profile": profile, "parameters": params, "inputs": input_digests(notebook),
             "status": "failed"}
@@ -203,18 +242,30 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     simulations = simulation_cache()
     cache.prune(simulations)
     try:
-        with _environment(RMTLIB_OUTPUT_DIR=str(output_dir.resolve()), RMTLIB_PERTURB=text or None,
-                          RMTLIB_SIMULATION_CACHE=str(simulations)):
-            papermill.execute_notebook(
-                str(notebook.path), str(output), parameters=params, kernel_name="python3",
-                progress_bar=progress, cwd=str(cwd or output_dir))
-        info["status"] = "ok"
-    except papermill.PapermillExecutionError as exc:
-        raise NotebookError(_describe_failure(notebook.stem, output, exc)) from None
+        try:
+            with _environment(RMTLIB_OUTPUT_DIR=str(staging.resolve()), RMTLIB_PERTURB=text or None,
+                              RMTLIB_SIMULATION_CACHE=str(simulations)), \
+                    _kernel_stderr(staging / "kernel.log"):
+                papermill.execute_notebook(
+                    str(notebook.path), str(staged), parameters=params, kernel_name="python3",
+                    progress_bar=progress, cwd=str(cwd or staging), log_output=False)
+            info["status"] = "ok"
+        except papermill.PapermillExecutionError as exc:
+            if exc.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too: an interruption
+                raise KeyboardInterrupt from None
+            raise NotebookError(_describe_failure(notebook.stem, staged, exc).replace(
+                str(staged), str(output))) from None
+        finally:
+            info["seconds"] = round(time.perf_counter() - start, 2)
+            if staged.exists():
+                _finish_output(staged, info)
+    except NotebookError:
+        _publish(staging, staged, output, output_dir)
+        raise
+    else:
+        _publish(staging, staged, output, output_dir)
     finally:
-        info["seconds"] = round(time.perf_counter() - start, 2)
-        if output.exists():
-            _finish_output(output, info)
+        shutil.rmtree(staging, ignore_errors=True)
     return info
 
 

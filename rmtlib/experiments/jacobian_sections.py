@@ -154,8 +154,10 @@ def convergence(setting, *, depth, entries_list, admissible, ns, seeds, seed, wo
     glue = {f"slope_{jx.tag(label)}": slopes[label]["slope"] for label in entries_list}
     glue.update({f"ratio_{jx.tag(label)}": ratios[label] for label in entries_list if label not in admissible})
     glue.update({f"ks_nmax_{jx.tag(label)}": means[label] for label in entries_list})
+    glue.update({f"ks_se_{jx.tag(label)}": table[label][n_max][1] for label in entries_list})
     glue.update(slope_pooled=pooled["slope"], slope_pooled_low=pooled["low"], slope_pooled_high=pooled["high"],
-                ks_nmax_t3=means.get("student_t:3", math.nan), n_max=n_max)
+                ks_nmax_t3=means.get("student_t:3", math.nan),
+                ks_se_t3=table["student_t:3"][n_max][1] if "student_t:3" in table else math.nan, n_max=n_max)
     return {"table": table, "slopes": slopes, "pooled": pooled, "n_max": n_max, "means": means,
             "ratios": ratios, "fourth_moments": m4, "ns": list(ns), "glue": glue}
 
