@@ -86,6 +86,8 @@ def resolve(spec, *, name="entries"):
 def _shape(shape):
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (int(shape),)
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}")
     shape = tuple(shape)
     for k, s in enumerate(shape):
         _validate.integer(f"shape[{k}]", s, low=0)

@@ -246,6 +246,14 @@ def _check_laws(laws, names):
             raise TypeError(f"{name} must be a SpectralLaw, got {type(law).__name__}")
 
 
+def _dirac(law):
+    """The location of a law that is a single point mass, else None."""
+    atoms = law.atoms
+    if len(atoms) == 1 and atoms[0][1] >= 1.0 - 1e-15 and not law.support:
+        return atoms[0][0]
+    return None
+
+
 def _flatten(laws, cls):
     out = []
     for law in laws:
@@ -267,7 +275,8 @@ def add(mu, nu, *more):
     Returns
     -------
     SpectralLaw
-        A `FreeAdditiveConvolution` (nested ones are flattened).
+        A `FreeAdditiveConvolution` (nested ones are flattened), or the point mass at the sum
+        when every factor is a point mass.
 
     Notes
     -----
@@ -276,7 +285,11 @@ def add(mu, nu, *more):
     """
     laws = (mu, nu) + more
     _check_laws(laws, _names(len(laws)))
-    return FreeAdditiveConvolution(_flatten(laws, FreeAdditiveConvolution))
+    factors = _flatten(laws, FreeAdditiveConvolution)
+    diracs = [_dirac(law) for law in factors]
+    if all(d is not None for d in diracs):  # a sum of point masses is the point mass at the sum
+        return PointMasses([float(np.sum(diracs))])
+    return FreeAdditiveConvolution(factors)
 
 
 def multiply(mu, nu, *more):
@@ -291,7 +304,8 @@ def multiply(mu, nu, *more):
     -------
     SpectralLaw
         A `FreeMultiplicativeConvolution` (nested ones are flattened), or the
-        point mass at 0 when a factor is that point mass.
+        point mass at 0 when a factor is that point mass, or the point mass at the product when
+        every factor is a point mass.
 
     Notes
     -----
@@ -308,4 +322,7 @@ def multiply(mu, nu, *more):
     factors = _flatten(laws, FreeMultiplicativeConvolution)
     if any(law.atom_mass(0.0) >= 1.0 - 1e-15 for law in factors):
         return PointMasses([0.0])
+    diracs = [_dirac(law) for law in factors]
+    if all(d is not None for d in diracs):  # a product of point masses is the point mass at the product
+        return PointMasses([float(np.prod(diracs))])
     return FreeMultiplicativeConvolution(factors)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rmtlib._numerics import validate as _validate
+from rmtlib.spectral_law import SpectralLaw
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def ks_distance(eigenvalues, law, *, tol=None):
     -------
     SplitKS
     """
+    if not isinstance(law, SpectralLaw):
+        raise TypeError(f"law must be a SpectralLaw, got {type(law).__name__}")
     ev = _eigenvalues(eigenvalues)
     tol = default_tol(ev) if tol is None else _validate.positive("tol", tol)
     in_atom = np.zeros(ev.size, dtype=bool)

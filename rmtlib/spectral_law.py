@@ -71,7 +71,9 @@ class SpectralLaw:
         numpy.ndarray of complex
         """
         z = np.asarray(z, dtype=complex)
-        return np.asarray(self._stieltjes(z), dtype=complex)
+        with np.errstate(invalid="ignore"):
+            g = np.asarray(self._stieltjes(z), dtype=complex)
+        return np.where(np.isnan(z), complex(np.nan, np.nan), g)
 
     def density(self, x):
         """Density of the absolutely continuous part, -Im G(x + i0) / pi (atoms excluded).
@@ -85,8 +87,11 @@ class SpectralLaw:
         numpy.ndarray of float
         """
         x = np.asarray(x, dtype=float)
-        values = np.asarray(self._density(np.atleast_1d(x)), dtype=float).reshape(np.shape(x))
-        return np.where(values > 0.0, values, 0.0)
+        nan = np.isnan(x)
+        with np.errstate(invalid="ignore"):
+            values = np.asarray(self._density(np.atleast_1d(np.where(nan, 0.0, x))), dtype=float)
+        values = values.reshape(np.shape(x))
+        return np.where(nan, np.nan, np.where(values > 0.0, values, 0.0))
 
     @cached_property
     def atoms(self):
@@ -96,6 +101,7 @@ class SpectralLaw:
     def atom_mass(self, at=0.0, *, tol=0.0):
         """Total mass of the atoms within `tol` of `at`."""
         at = _validate.real("at", at)
+        tol = _validate.real("tol", tol, low=0.0)
         return float(sum(m for a, m in self.atoms if abs(a - at) <= tol))
 
     @cached_property
@@ -120,10 +126,12 @@ class SpectralLaw:
     def cdf(self, x):
         """Cumulative distribution function mu((-inf, x]), atoms included (right-continuous)."""
         x = np.asarray(x, dtype=float)
-        out = np.asarray(self._continuous_cumulative(x), dtype=float) * np.ones_like(x)
+        nan = np.isnan(x)
+        safe = np.where(nan, 0.0, x)
+        out = np.asarray(self._continuous_cumulative(safe), dtype=float) * np.ones_like(safe)
         for a, m in self.atoms:
-            out = out + m * (x >= a)
-        return np.clip(out, 0.0, 1.0)
+            out = out + m * (safe >= a)
+        return np.where(nan, np.nan, np.clip(out, 0.0, 1.0))
 
     def continuous_cdf(self, x):
         """CDF of the absolutely continuous part renormalised to mass 1 (for the split KS distance)."""
@@ -136,11 +144,17 @@ class SpectralLaw:
     def moment(self, k):
         """The k-th moment, integral of t^k dmu(t) (exact where a closed form exists, else quadrature)."""
         k = _validate.integer("k", k, low=0)
-        exact = self._moment(k)
-        if exact is not None:
-            return float(exact)
-        atoms = sum(m * a**k for a, m in self.atoms)
-        return float(atoms + sum(table.integrate(lambda t: t**k) for table in self._tables))
+        try:
+            exact = self._moment(k)
+            if exact is None:
+                atoms = sum(m * a**k for a, m in self.atoms)
+                exact = atoms + sum(table.integrate(lambda t: t**k) for table in self._tables)
+            value = float(exact)
+        except OverflowError:
+            value = np.inf
+        if not np.isfinite(value):
+            raise ValueError(f"k = {k}: moment {k} of {self!r} exceeds the float64 range; use a smaller k")
+        return value
 
     @property
     def mean(self):

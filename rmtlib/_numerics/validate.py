@@ -25,7 +25,9 @@ def as_generator(rng):
         return rng
     if isinstance(rng, np.random.SeedSequence):
         return np.random.default_rng(rng)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng must be a non-negative int seed, got {rng!r}")
         return np.random.default_rng(int(rng))
     raise TypeError(
         "rng must be a numpy.random.Generator, a SeedSequence or a non-negative int seed, "
@@ -80,7 +82,14 @@ def choice(name, value, options):
 
 def real_array(name, values, *, ndim=1, finite=True):
     """Convert `values` to a float array of the given dimension, refusing NaN or inf."""
-    arr = np.asarray(values, dtype=float)
+    raw = np.asarray(values)
+    if np.iscomplexobj(raw):
+        raise ValueError(f"{name} must be real, got complex values (take .real if the imaginary "
+                         "parts are rounding errors)")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {values!r:.60}") from None
     if arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):

@@ -43,7 +43,10 @@ __all__ = ["main"]
 
 
 def _runs_root(args) -> Path:
-    return Path(args.runs_dir) if args.runs_dir else execution.ROOT / "runs"
+    root = Path(args.runs_dir) if args.runs_dir else execution.ROOT / "runs"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"--runs-dir {str(root)!r} is a file, not a directory")
+    return root
 
 
 def _cmd_list(args) -> int:

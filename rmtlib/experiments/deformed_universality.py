@@ -22,8 +22,9 @@ from rmtlib.models.deformed import bulk_edges, bulk_points, outlier_fluctuation_
 
 __all__ = ["ENTRY_LAWS", "secular_outlier", "universality_draws", "universality_sweep"]
 
-ENTRY_LAWS = (("gaussian", {}), ("rademacher", {}), ("student_t", {"nu": 5}))
-"""Entry laws of the universality experiment: Gaussian, Rademacher, Student t with 5 degrees of freedom."""
+ENTRY_LAWS = (("gaussian", {}), ("rademacher", {}), ("sparse", {"p": 0.5}), ("student_t", {"nu": 5}))
+"""Entry laws of the universality experiment: Gaussian, Rademacher (kappa_4 = -2), sparse Gaussian with
+density 1/2 (kappa_4 = 3) and Student t with 5 degrees of freedom (kappa_4 = 6, infinite eighth moment)."""
 
 
 def secular_outlier(theta_plus_d, weights, mu):

@@ -8,7 +8,8 @@ be fitted (mean(n) = a + b/n) and its intercept a compared with the theory:
   `rmtlib.experiments.nonlinear.density_draws`, at each of ``moment_sizes``, ``moment_seeds``
   seeds each; `moment_study` adds the theory's moments (through `rmtlib.experiments.theory`).
 - `width_draws` (simulation): the eigenvalues of the last layer of f_alpha networks at each of
-  ``layer_widths``; `width_study` turns them into moments and KS distances against the laws.
+  ``layer_widths``; `width_study` turns them into linear statistics and KS distances against the
+  layer laws.
 """
 
 import numpy as np
@@ -18,7 +19,8 @@ from rmtlib.experiments.cache import simulation
 from rmtlib.experiments.nonlinear import DEFAULTS, density_cases, layer_laws, law, sizes
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["SWEEP_DEFAULTS", "gram_moments", "moment_draws", "moment_study", "width_draws", "width_study"]
+__all__ = ["LAYER_STATISTICS", "ORDERS", "SWEEP_DEFAULTS", "gram_moments", "law_mean", "moment_draws", "moment_study",
+           "width_draws", "width_study"]
 
 SWEEP_DEFAULTS = {
     "moment_sizes": [200, 400, 800],
@@ -144,8 +146,19 @@ def width_draws(settings, seed):
             for j, alpha in enumerate(s["layer_alphas"])}
 
 
+LAYER_STATISTICS = {"m1": lambda x: x, "g": lambda x: 1.0 / (1.0 + x)}
+"""Linear statistics of the last layer: the mean eigenvalue m1 and g = -G(-1), the mean of 1/(1 + x)
+(bounded, so that the O(1) outlier eigenvalue of a finite network moves it by O(1/n) only)."""
+
+
+def law_mean(spectral_law, function):
+    """The integral of ``function`` against a law (its atoms and quadrature table)."""
+    x, w = spectral_law.discretize()
+    return float(np.sum(w * function(x)))
+
+
 def width_study(settings, seed, *, phi=0.5):
-    """Moments and KS distances of the last layer against width, with the theory they test.
+    """Linear statistics and KS distances of the last layer against width, with the theory they test.
 
     Parameters
     ----------
@@ -157,25 +170,25 @@ def width_study(settings, seed, *, phi=0.5):
     Returns
     -------
     dict
-        ``widths``; per alpha: ``moments`` {k: per-width arrays of m_k}, ``own`` {k: m_k of the
-        layer-L law} and ``first`` {k: m_k of the layer-1 law} (both through `theory.moment`),
-        ``ks`` per-width arrays of the KS distance to the layer-L law.
+        ``widths``; per alpha: ``values`` {name: per-width arrays} for the names of
+        `LAYER_STATISTICS`, ``own`` {name: value of the layer-L law}, ``first`` {name: value of the
+        layer-1 law} (laws through `rmtlib.experiments.theory`), ``ks`` per-width arrays of the KS
+        distance to the layer-L law.
 
     Notes
     -----
     For zeta = 0 the layer-L law is the input's Marchenko-Pastur law MP(phi) at every depth
-    (book/derivations.md, eq. (pw-layers-recursion)); its moments are exact, those of the other
-    layer laws are integrated from their densities.
+    (book/derivations.md, eq. (pw-layers-recursion)).
     """
     s = _settings(settings)
     out = {"widths": list(s["layer_widths"])}
     for alpha, per_width in width_draws(s, seed).items():
         laws_ = layer_laws(alpha, phi, s["depth"])
         out[alpha] = {
-            "moments": {k: [np.array([np.mean(ev**k) for ev in draws]) for draws in per_width] for k in ORDERS},
-            "own": {k: laws_[-1].moment(k) for k in ORDERS},
-            "first": {k: laws_[1].moment(k) for k in ORDERS},
+            "values": {name: [np.array([np.mean(f(ev)) for ev in draws]) for draws in per_width]
+                       for name, f in LAYER_STATISTICS.items()},
+            "own": {name: law_mean(laws_[-1], f) for name, f in LAYER_STATISTICS.items()},
+            "first": {name: law_mean(laws_[1], f) for name, f in LAYER_STATISTICS.items()},
             "ks": [np.array([spectra.ks_distance(ev, laws_[-1]).statistic for ev in draws]) for draws in per_width],
         }
     return out
-

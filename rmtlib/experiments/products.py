@@ -1,12 +1,14 @@
-"""Experiments of the products chapter, as pure functions of (settings, seed).
+"""Experiments of the products chapter: the theory each section compares with, and the comparisons.
 
-One function per section of the chapter returns plain results and, under ``"stats"``, the scalars
-its checks compare with bounds: :func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`,
-:func:`trained_network` (with :func:`family_fits`) and :func:`spin_glass`. :func:`run` draws every
-Monte Carlo spectrum of the chapter and :func:`statistics` is the map ``(settings, seed) ->
-{name: float}`` of the calibrated scalars, which ``rmtlib.compendium.calibration.calibrate`` maps
-over seeds. The Monte Carlo sections share one seed: each takes its own children of
-``SeedSequence(seed).spawn(12)``, so a section drawn alone equals the same section of :func:`run`.
+The Monte Carlo is in :mod:`rmtlib.experiments.products_sim` (pure, cached); the functions here read
+it back and judge it against the theory. Every law or number a check compares with is built by a
+``theory_*`` function, through :mod:`rmtlib.experiments.theory`: ``scale`` pushes the laws forward,
+``ratio`` multiplies the dimension ratios ``c_k = N_0/N_k`` (``c = N/M`` of the sandwich and of the
+percolated Wishart matrix) and ``degree`` the mean degree of the sparse laws.
+
+One function per section: :func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`,
+:func:`trained_network` (with :func:`family_fits`) and :func:`spin_glass`; :func:`statistics` is the
+map ``(settings, seed) -> {name: float}`` of the calibrated (regression) scalars.
 """
 
 from __future__ import annotations
@@ -16,60 +18,49 @@ from functools import lru_cache
 
 import numpy as np
 
-from rmtlib import laws, spectra
-from rmtlib.experiments import curvature, fitting
+from rmtlib import free, laws, spectra
+from rmtlib.experiments import products_sim as sim
+from rmtlib.experiments import theory
 from rmtlib.models import percolation as perc
 from rmtlib.models import products as prod
 from rmtlib.models import spinglass
 
 __all__ = ["DEFAULTS", "NETWORK_DEFAULTS", "ZERO_RTOL", "chain_dims", "chain_law", "family_fits", "percolated",
-           "run", "sandwich_key", "sandwich_law", "sandwiches", "spin_glass", "statistics", "trained_network",
-           "wishart_chains"]
+           "run", "sandwich_key", "sandwich_law", "sandwiches", "spin_glass", "statistics", "theory_cavity",
+           "theory_chain_law", "theory_sandwich_law", "theory_wigner_atom", "theory_wishart_atom",
+           "theory_zero_atom", "trained_network", "wishart_chains"]
 
 DEFAULTS = {
-    "chain_n0": 1000,
-    "chain_shapes": [[1.0, 1.0], [0.5, 2.0], [2.0, 2.0 / 3.0]],
-    "chain3_shape": [2.0, 2.0 / 3.0, 0.4],
-    "curve_n0": 600,
-    "curve_ratios": [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.25, 1.5],
-    "sandwich_n": 1000,
-    "sandwich_ratios": [0.5, 2.0],
-    "perc_n": 800,
-    "perc_degrees": [0.5, 1.0, 1.5, 2.0, math.e, 3.0, 4.0, 6.0, 8.0],
-    "perc_draws": 4,
-    "fixed_ps": [0.05, 0.2],
-    "wishart_cells": [[2000, 1000, 1.0], [2000, 4000, 1.5], [1500, 1500, 3.0]],
-    "wishart_scale": 0.4,
-    "wishart_draws": 3,
-    "cavity_degree": 4.0,
-    "cavity_pool": 10000,
-    "cavity_sweeps": 40,
-    "cavity_eta": 1e-3,
-    "cavity_bins": 50,
+    "chain_n0": 1000, "chain_shapes": [[1.0, 1.0], [0.5, 2.0], [2.0, 2.0 / 3.0]], "chain3_shape": [2.0, 2.0 / 3.0, 0.4],
+    "curve_n0": 600, "curve_ratios": [0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 1.0, 1.25, 1.5],
+    "sandwich_n": 1000, "sandwich_ratios": [0.5, 2.0],
+    "perc_n": 800, "perc_degrees": [0.5, 1.0, 1.5, 2.0, math.e, 3.0, 4.0, 6.0, 8.0], "perc_draws": 4,
+    "fixed_ps": [0.05, 0.2], "wishart_cells": [[2000, 1000, 1.0], [2000, 4000, 1.5], [1500, 1500, 3.0]],
+    "wishart_scale": 0.4, "wishart_draws": 3,
+    "cavity_degree": 4.0, "cavity_pool": 10000, "cavity_sweeps": 40, "cavity_eta": 1e-3, "cavity_bins": 50,
+    **sim.SWEEP_DEFAULTS,
 }
-"""Settings of the Monte Carlo sections (the calibrated ones)."""
+"""Settings of the Monte Carlo sections (the calibrated ones, then the sweeps of the statistical checks)."""
 
 NETWORK_DEFAULTS = {"mlp_hidden": 16, "mlp_steps": 2000, "mlp_lr": 0.01, "mlp_weight_decay": 1e-3,
                     "mlp_n_small": 100, "mlp_n_large": 1797, "fit_perc_size": 1210, "n_outliers": 10}
 """Settings of the trained-network section (:func:`trained_network`, :func:`family_fits`)."""
 
-ZERO_RTOL = 1e-20
-"""Zero tolerance relative to the top eigenvalue: structural zeros of the SVD-based samplers sit near
-``1e-32`` (squared roundoff), while the singular square-chain density puts an expected ``~1e-4``
-eigenvalues below ``1e-20`` at these sizes (but about one below ``1e-12``)."""
-
+ZERO_RTOL = sim.ZERO_RTOL
+chain_dims = sim.chain_dims
 _CURVATURE_RTOL = (1e-9, 1e-3)  # exact zeros, near zeros of a curvature spectrum (relative to max |lambda|)
-
-
-def chain_dims(n0, shape):
-    """``(N_0, round(s_1 N_0), ...)`` for size multipliers ``shape = (N_1/N_0, ...)``."""
-    return tuple([int(n0)] + [max(1, round(s * n0)) for s in shape])
 
 
 @lru_cache(maxsize=32)
 def chain_law(dims):
-    """:func:`rmtlib.models.products.wishart_chain_law`, cached (the same laws serve every seed)."""
+    """:func:`rmtlib.models.products.wishart_chain_law`, cached (the unperturbed law, for figures)."""
     return prod.wishart_chain_law(dims)
+
+
+@lru_cache(maxsize=64)
+def _law_of_ratios(ratios):
+    factors = [laws.MarchenkoPastur(float(c)) for c in ratios]
+    return factors[0] if len(factors) == 1 else free.multiply(*factors)
 
 
 @lru_cache(maxsize=8)
@@ -78,17 +69,79 @@ def sandwich_law(ratio):
     return prod.sandwich_law(ratio)
 
 
+def _ratios(dims):
+    return tuple(float(theory.parameter("ratio", c)) for c in prod.chain_ratios(dims))
+
+
+def theory_chain_law(dims):
+    """The law a chain with dimensions ``dims`` is compared with: ``MP(c_1) x ... x MP(c_K)``, perturbed.
+
+    Notes
+    -----
+    Free multiplicative convolution of Marchenko-Pastur laws (book/derivations.md, eq. (alg-chain)),
+    with ``c_k = N_0/N_k`` read through ``theory.parameter("ratio", .)`` and pushed forward by
+    ``theory.law``.
+    """
+    return theory.law(_law_of_ratios(_ratios(dims)))
+
+
+def theory_zero_atom(dims):
+    """The zero atom ``1 - min(1, min_k 1/c_k)`` of the chain law, ``c_k`` read through ``ratio``.
+
+    Notes
+    -----
+    Rank of a product, book/derivations.md, eq. (prod-chain-atom).
+    """
+    return 1.0 - min(1.0, min(1.0 / c for c in _ratios(dims)))
+
+
+def theory_sandwich_law(ratio):
+    """``SC x MP(c)`` with ``c`` read through ``ratio``, pushed forward by ``theory.law``."""
+    return theory.law(sandwich_law(float(theory.parameter("ratio", float(ratio)))))
+
+
+def theory_wigner_atom(c):
+    """Bauer-Golinelli atom of the sparse Wigner law, the degree read through ``degree``.
+
+    Notes
+    -----
+    Bauer and Golinelli (2001); book/derivations.md, eq. (prod-bauer-golinelli).
+    """
+    return perc.percolated_wigner_atom(theory.parameter("degree", float(c)))
+
+
+def theory_wishart_atom(n, m, a):
+    """Atom of the percolated Wishart law of an ``N x M`` cell with row degree ``a``, perturbed.
+
+    Notes
+    -----
+    book/derivations.md, eq. (prod-bipartite-atom). The mass depends on ``N, M`` only through
+    ``N/M`` (with ``a = pM`` and ``b = pN``), so the perturbed ratio ``f N/M`` is evaluated on the
+    integer cell ``(1000 N, round(1000 M / f))``; the row degree is multiplied by ``degree``.
+    """
+    f, a = theory.parameter("ratio", 1.0), theory.parameter("degree", float(a))
+    if f == 1.0:
+        return perc.percolated_wishart_atom(n, m, a / m)
+    big = max(1, round(1000 * m / f))
+    return perc.percolated_wishart_atom(1000 * n, big, a / big)
+
+
+def theory_cavity(x, c, *, pool, sweeps, eta, rng):
+    """The sparse Wigner density by population dynamics at ``x + i eta``, pushed forward by ``scale``.
+
+    Notes
+    -----
+    Cavity recursion, book/derivations.md, eq. (prod-cavity); the pushforward of a density under
+    ``x -> s x`` at ``x + i eta`` is ``rho_{eta/s}(x/s)/s``.
+    """
+    s = theory.scale()
+    return perc.sparse_wigner_density(np.asarray(x, dtype=float) / s, theory.parameter("degree", float(c)),
+                                      pool=pool, sweeps=sweeps, eta=eta / s, rng=rng) / s
+
+
 def sandwich_key(ratio):
     """Statistic prefix of the sandwich with ratio ``c``: ``sandwich0p5`` for 0.5 (a valid check id)."""
     return f"sandwich{ratio:g}".replace(".", "p")
-
-
-def _gens(seed, k=12):
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
-
-
-def _atom(ev, rtol=ZERO_RTOL):
-    return spectra.atom_fraction(ev, 0.0, tol=rtol * np.max(np.abs(ev)))
 
 
 def _rel(a, b):
@@ -104,8 +157,8 @@ def _mean_se(values):
 
 
 def _chain_stats(dims, ev, k):
-    law = chain_law(tuple(dims))
-    st = {f"chain{k}_ks": _ks(ev, law), f"chain{k}_atom_err": abs(_atom(ev) - prod.zero_atom(dims)),
+    law = theory_chain_law(tuple(dims))
+    st = {f"chain{k}_ks": _ks(ev, law), f"chain{k}_atom_err": abs(sim.zero_fraction(ev) - theory_zero_atom(dims)),
           f"chain{k}_m2_rel": _rel(np.mean(ev**2), law.moment(2))}
     if law.atoms:
         lo, hi = law.support[0]
@@ -122,13 +175,13 @@ def wishart_chains(settings, seed):
     settings : dict
         Keys of :data:`DEFAULTS` (missing keys take the defaults).
     seed : int
-        Root seed (streams 0-2 of ``SeedSequence(seed).spawn(12)``).
+        Root seed (streams 0-2 of :func:`rmtlib.experiments.products_sim.draw_chains`).
 
     Returns
     -------
     dict
-        ``chains`` (list of (dims, eigenvalues)), ``atoms`` (their exact zero atoms), ``edges`` (of the
-        second chain's law), ``curve`` (ratios, zero fractions, exact atoms), ``chain3`` ((dims,
+        ``chains`` (list of (dims, eigenvalues)), ``atoms`` (their theory zero atoms), ``edges`` (of the
+        second chain's law), ``curve`` (ratios, zero fractions, theory atoms), ``chain3`` ((dims,
         eigenvalues)), ``root_rule`` (``x`` and the densities of the continued root and of the per-point
         rule on the three-factor chain, ``deviation`` their largest difference) and ``stats``.
 
@@ -137,16 +190,13 @@ def wishart_chains(settings, seed):
     The zero atom ``1 - min(1, min_k N_k / N_0)`` is exact at every size (rank of a product); see
     book/derivations.md, eq. (prod-chain-atom).
     """
-    s, g = {**DEFAULTS, **settings}, _gens(seed)
-    n0 = int(s["chain_n0"])
-    chains = [(d, prod.sample_wishart_chain(d, rng=g[0])) for d in (chain_dims(n0, sh) for sh in s["chain_shapes"])]
-    d3 = chain_dims(n0, s["chain3_shape"])
-    ev3 = prod.sample_wishart_chain(d3, rng=g[1])
-    nc = int(s["curve_n0"])
-    dims = [(nc, max(1, round(r * nc)), nc) for r in s["curve_ratios"]]
-    curve = {"ratios": [d[1] / d[0] for d in dims], "n0": nc,
-             "fractions": [_atom(prod.sample_wishart_chain(d, rng=g[2])) for d in dims],
-             "exact": [prod.zero_atom(d) for d in dims]}
+    s = {**DEFAULTS, **settings}
+    draws = sim.draw_chains({k: s[k] for k in ("chain_n0", "chain_shapes", "chain3_shape", "curve_n0",
+                                               "curve_ratios")}, seed)
+    chains, (d3, ev3) = draws["chains"], draws["chain3"]
+    curve = {"ratios": [d[1] / d[0] for d, _ in draws["curve"]], "n0": int(s["curve_n0"]),
+             "fractions": [sim.zero_fraction(ev) for _, ev in draws["curve"]],
+             "exact": [theory_zero_atom(d) for d, _ in draws["curve"]]}
     c3 = prod.chain_ratios(d3)
     x = np.linspace(1e-3, 1.3 * chain_law(d3).support[0][1], 600)
     good = -prod.chain_stieltjes(x, c3).imag / np.pi
@@ -154,13 +204,13 @@ def wishart_chains(settings, seed):
     stats = {}
     for k, (d, ev) in enumerate(chains):
         stats.update(_chain_stats(d, ev, k))
-    stats["chain3_ks"] = _ks(ev3, chain_law(d3))
+    stats["chain3_ks"] = _ks(ev3, theory_chain_law(d3))
     frac, exact = np.array(curve["fractions"]), np.array(curve["exact"])
-    pos = exact > 0
+    pos = np.array([prod.zero_atom(d) > 0 for d, _ in draws["curve"]])
     stats["curve_atom_err"] = float(np.max(np.abs(frac - exact)[pos], initial=0.0))
     stats["curve_noatom_frac"] = float(np.max(frac[~pos], initial=0.0))
-    return {"chains": chains, "atoms": [prod.zero_atom(d) for d, _ in chains],
-            "edges": chain_law(chains[1][0]).support[0], "curve": curve, "chain3": (d3, ev3),
+    return {"chains": chains, "atoms": [theory_zero_atom(d) for d, _ in chains],
+            "edges": theory_chain_law(chains[1][0]).support[0], "curve": curve, "chain3": (d3, ev3),
             "root_rule": {"x": x, "continued": good, "per_point": bad,
                           "deviation": float(np.max(np.abs(good - bad)))}, "stats": stats}
 
@@ -179,26 +229,28 @@ def sandwiches(settings, seed):
     -------
     dict
         ``sandwich`` (list of (ratio, eigenvalues)), ``free_product`` ((dims, eigenvalues)) and
-        ``stats`` (split KS, atom and moment errors).
+        ``stats`` (split KS, atom and moment errors against the theory laws).
 
     Notes
     -----
     The law of the sandwich solves a quartic, book/derivations.md, eq. (prod-sandwich-quartic).
     """
-    s, g = {**DEFAULTS, **settings}, _gens(seed)
-    n0, ns = int(s["chain_n0"]), int(s["sandwich_n"])
-    sw = [(c, prod.sample_sandwich(ns, max(1, round(ns / c)), rng=g[3])) for c in s["sandwich_ratios"]]
-    dims = (n0, n0 // 2, 2 * n0)
-    ev = prod.sample_free_wishart_product(*dims, rng=g[4])
+    s = {**DEFAULTS, **settings}
+    draws = sim.draw_sandwiches({k: s[k] for k in ("chain_n0", "sandwich_n", "sandwich_ratios")}, seed)
     stats = {}
-    for c, evc in sw:
-        law, key = sandwich_law(float(c)), sandwich_key(c)
+    for c, evc in draws["sandwich"]:
+        law, key = theory_sandwich_law(float(c)), sandwich_key(c)
         stats[f"{key}_ks"] = _ks(evc, law)
-        stats[f"{key}_atom_err"] = abs(_atom(evc) - law.atom_mass(0.0))
+        stats[f"{key}_atom_err"] = abs(sim.zero_fraction(evc) - law.atom_mass(0.0))
         stats[f"{key}_m2_rel"] = _rel(np.mean(evc**2), law.moment(2))
         stats[f"{key}_m4_rel"] = _rel(np.mean(evc**4), law.moment(4))
-    stats["free_product_ks"] = _ks(ev, chain_law(dims))
-    return {"sandwich": sw, "free_product": (dims, ev), "stats": stats}
+    dims, ev = draws["free_product"]
+    stats["free_product_ks"] = _ks(ev, theory_chain_law(dims))
+    return {**draws, "stats": stats}
+
+
+_PERC_KEYS = ("perc_n", "perc_degrees", "perc_draws", "cavity_degree", "fixed_ps", "wishart_cells", "wishart_scale",
+              "wishart_draws")
 
 
 def percolated(settings, seed):
@@ -209,13 +261,13 @@ def percolated(settings, seed):
     settings : dict
         Keys of :data:`DEFAULTS`.
     seed : int
-        Root seed (streams 5-8).
+        Root seed (streams 5-8; stream 8 draws the population of the cavity recursion).
 
     Returns
     -------
     dict
         ``perc`` (degrees, zero fractions per draw, ``rows`` (c, w_0, mean, s.e.), the spectra at
-        ``cavity_degree``), ``fixed_p`` (list of (p, zero fraction)), ``wishart`` (cells, fractions,
+        ``cavity_degree``), ``fixed_p`` (list of (p, zero count, N)), ``wishart`` (cells, fractions,
         ``rows`` (N, M, a, w_0, mean, s.e.)), ``cavity`` (bin edges, midpoints, density) and ``stats``.
 
     Notes
@@ -223,61 +275,35 @@ def percolated(settings, seed):
     Atoms: book/derivations.md, eqs. (prod-bauer-golinelli) and (prod-bipartite-atom); the cavity
     recursion is eq. (prod-cavity).
     """
-    s, g = {**DEFAULTS, **settings}, _gens(seed)
-    npc, draws = int(s["perc_n"]), int(s["perc_draws"])
-    fractions, cavity_ev = [], []
-    for c in s["perc_degrees"]:
-        row = []
-        for _ in range(draws):
-            h = perc.sample_sparse_wigner(npc, float(c), rng=g[5])
-            if abs(c - s["cavity_degree"]) < 1e-12:
-                ev = np.linalg.eigvalsh(h)
-                cavity_ev.append(ev)
-                row.append(float(np.mean(np.abs(ev) < 1e-9 * np.max(np.abs(ev)))))
-            else:
-                row.append(perc.zero_fraction(h))
-        fractions.append(row)
-    pr = {"degrees": list(s["perc_degrees"]), "fractions": fractions, "n": npc,
-          "rows": [(c, perc.percolated_wigner_atom(c), *_mean_se(f)) for c, f in zip(s["perc_degrees"], fractions)],
-          "cavity_spectra": np.concatenate(cavity_ev) if cavity_ev else np.zeros(0)}
-    fixed = [(p, perc.zero_fraction(perc.sample_sparse_wigner(npc, p * (npc - 1), rng=g[6])))
-             for p in s["fixed_ps"]]
-    cells, wfr = [], []
-    for n, m, a in s["wishart_cells"]:
-        n, m = max(2, round(n * s["wishart_scale"])), max(2, round(m * s["wishart_scale"]))
-        cells.append((n, m, float(a)))
-        wfr.append([_atom(perc.sample_sparse_wishart(n, m, a / m, rng=g[7]), 1e-9)
-                    for _ in range(int(s["wishart_draws"]))])
-    w0 = [perc.percolated_wishart_atom(n, m, a / m) for n, m, a in cells]
-    wi = {"cells": cells, "fractions": wfr, "rows": [(*cell, w, *_mean_se(f)) for cell, w, f in zip(cells, w0, wfr)]}
+    s = {**DEFAULTS, **settings}
+    d = sim.draw_percolated({k: s[k] for k in _PERC_KEYS}, seed)
+    degrees = list(s["perc_degrees"])
+    pr = {"degrees": degrees, "fractions": d["fractions"], "n": int(s["perc_n"]), "cavity_spectra": d["cavity_spectra"],
+          "rows": [(c, theory_wigner_atom(c), *_mean_se(f)) for c, f in zip(degrees, d["fractions"])]}
+    w0 = [theory_wishart_atom(*cell) for cell in d["cells"]]
+    wi = {"cells": d["cells"], "fractions": d["wishart"],
+          "rows": [(*cell, w, *_mean_se(f)) for cell, w, f in zip(d["cells"], w0, d["wishart"])]}
     x = np.linspace(-2.5, 2.5, int(s["cavity_bins"]) + 1)
     mids = 0.5 * (x[1:] + x[:-1])
     cav = {"edges": x, "x": mids, "degree": float(s["cavity_degree"]),
-           "density": perc.sparse_wigner_density(mids, s["cavity_degree"], pool=int(s["cavity_pool"]), rng=g[8],
-                                                 sweeps=int(s["cavity_sweeps"]), eta=float(s["cavity_eta"]))}
+           "density": theory_cavity(mids, s["cavity_degree"], pool=int(s["cavity_pool"]), sweeps=int(s["cavity_sweeps"]),
+                                    eta=float(s["cavity_eta"]), rng=sim.generators(seed)[8])}
     stats = {"perc_atom_err": float(np.max([abs(mean - w) for _, w, mean, _ in pr["rows"]])),
-             "wishart_atom_err": float(np.max([abs(np.mean(f) - w) for w, f in zip(w0, wfr)]))}
+             "wishart_atom_err": float(np.max([abs(np.mean(f) - w) for w, f in zip(w0, d["wishart"])]))}
     if pr["cavity_spectra"].size:
         hist, _ = np.histogram(pr["cavity_spectra"], bins=x)
         hist = hist / (pr["cavity_spectra"].size * np.diff(x))
         stats["cavity_err"] = float(np.max(np.abs(hist - cav["density"])[np.abs(mids) > 0.3]))
-    return {"perc": pr, "fixed_p": fixed, "wishart": wi, "cavity": cav, "stats": stats}
+    return {"perc": pr, "fixed_p": d["fixed_p"], "wishart": wi, "cavity": cav, "stats": stats}
 
 
 def run(settings, seed):
-    """Draw every Monte Carlo spectrum of the chapter: the union of the three Monte Carlo sections.
-
-    Parameters
-    ----------
-    settings : dict
-        Keys of :data:`DEFAULTS` (missing keys take the defaults).
-    seed : int
+    """Every Monte Carlo section of the chapter judged: :func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`.
 
     Returns
     -------
     dict
-        The results of :func:`wishart_chains`, :func:`sandwiches` and :func:`percolated` in one dict,
-        ``stats`` holding all their statistics, and ``settings`` (the defaults updated by ``settings``).
+        Their results in one dict, ``stats`` holding all their statistics, and ``settings``.
     """
     parts = [wishart_chains(settings, seed), sandwiches(settings, seed), percolated(settings, seed)]
     stats = {k: v for part in parts for k, v in part["stats"].items()}
@@ -319,35 +345,20 @@ def trained_network(settings, seed):
     The Gauss-Newton zero mass is at least the rank bound of book/derivations.md, eq. (prod-ggn-rank).
     """
     s = {**NETWORK_DEFAULTS, **settings}
-    out = {}
-    for key in ("small", "large"):
-        res = curvature.curvature_spectra(s[f"mlp_n_{key}"], hidden=s["mlp_hidden"], steps=s["mlp_steps"],
-                                          lr=s["mlp_lr"], weight_decay=s["mlp_weight_decay"], rng=seed)
-        out[key] = {**res, "summary": {m: _curvature_summary(res[m]) for m in ("hessian", "ggn")}}
-    return out
+    raw = sim.trained_network({k: s[k] for k in NETWORK_DEFAULTS if k.startswith("mlp_")}, seed)
+    return {key: {**res, "summary": {m: _curvature_summary(res[m]) for m in ("hessian", "ggn")}}
+            for key, res in raw.items()}
 
 
 def family_fits(network, settings, seed):
     """Minimum-KS fits of the four families to the four curvature spectra of :func:`trained_network`.
 
-    Parameters
-    ----------
-    network : dict
-        The result of :func:`trained_network`.
-    settings : dict
-        ``fit_perc_size`` and ``n_outliers`` (:data:`NETWORK_DEFAULTS`).
-    seed : int
-        Seed of the percolated-Wishart tables.
-
-    Returns
-    -------
-    dict
-        :func:`rmtlib.experiments.fitting.compare_families` of the spectra keyed ``"<matrix>_<small|large>"``.
+    Returns :func:`rmtlib.experiments.fitting.compare_families` of the spectra keyed
+    ``"<matrix>_<small|large>"`` (cached as a simulation: the families' tables include Monte Carlo).
     """
     s = {**NETWORK_DEFAULTS, **settings}
     observed = {f"{m}_{key}": network[key][m] for key in ("small", "large") for m in ("hessian", "ggn")}
-    tables = fitting.family_tables(perc_size=s["fit_perc_size"], rng=seed)
-    return fitting.compare_families(observed, tables, n_outliers=s["n_outliers"])
+    return sim.family_fits(observed, {k: s[k] for k in ("fit_perc_size", "n_outliers")}, seed)
 
 
 def spin_glass(settings, seed, *, p=3):
@@ -367,8 +378,8 @@ def spin_glass(settings, seed, *, p=3):
     dict
         ``e_inf`` and ``layers`` (``E_0..E_4``) for p = 3 and 4, ``i1_value`` (``I_1(-1.9)``, p = 3),
         ``i1_log_potential_err``, ``index`` (energies ``u`` and ``alpha(u)`` per law), ``log_potential``
-        (``t`` and ``Omega - Omega_sc`` per law), ``jump`` (of the sandwich's index map at 0) and
-        ``sandwich_threshold`` (the minima-only threshold with the sandwich law).
+        (``t`` and ``Omega - Omega_sc`` per law) and ``sandwich_threshold`` (the minima-only threshold
+        with the sandwich law).
 
     Notes
     -----
@@ -379,9 +390,8 @@ def spin_glass(settings, seed, *, p=3):
     u_out = np.array([-1.7, -1.9, -2.5])
     t_out = 2 * u_out / spinglass.e_inf(3)
     sc, sw = laws.Semicircle(), prod.sandwich_law(2.0)
-    sparse_ev = np.linalg.eigvalsh(perc.sample_sparse_wigner(s["perc_n"], 2.0, rng=seed))
-    sparse = laws.Empirical(sparse_ev)
-    named = {"semicircle": sc, "sandwich c=2": sw, f"sparse Wigner c=2 (N={s['perc_n']})": sparse}
+    sparse_ev = sim.sparse_spectrum(int(s["perc_n"]), 2.0, seed)
+    named = {"semicircle": sc, "sandwich c=2": sw, f"sparse Wigner c=2 (N={s['perc_n']})": laws.Empirical(sparse_ev)}
     u = np.linspace(-2.6, 0.6, 400)
     tt = np.concatenate([np.linspace(-3.2, -0.2, 31), np.linspace(0.2, 1.0, 9)])
     om_sc = spinglass.log_potential(tt, sc)
@@ -394,5 +404,4 @@ def spin_glass(settings, seed, *, p=3):
                 t_out**2 / 4 - 0.5 - spinglass.log_potential(t_out, sc))))),
             "index": {"u": u, "alpha": {name: spinglass.index_map(u, p, law.cdf) for name, law in named.items()}},
             "log_potential": {"t": tt, "difference": omega},
-            "jump": float(sw.cdf(np.array([0.0]))[0] - sw.cdf(np.array([-1e-12]))[0]),
             "sandwich_threshold": spinglass.e_inf(3) * abs(sw.support[0][0]) / 2}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rmtlib import spectra
 from rmtlib.experiments import curvature, fitting
 from rmtlib.experiments.cache import simulation
 from rmtlib.models import percolation as perc
@@ -20,7 +21,7 @@ from rmtlib.models import products as prod
 
 __all__ = ["SWEEP_DEFAULTS", "ZERO_RTOL", "chain_dims", "draw_chains", "draw_percolated", "draw_sandwiches",
            "family_fits", "generators", "percolated_sweep", "product_configs", "product_sweep", "sparse_spectrum",
-           "spectrum_statistics", "trained_network"]
+           "spectrum_statistics", "trained_network", "zero_fraction"]
 
 SWEEP_DEFAULTS = {"sweep_n0": [250, 500, 1000], "sweep_seeds": [24, 12, 8], "zero_n": 500, "zero_draws": 48,
                   "wishart_stat_draws": 16, "cavity_replicas": 8}
@@ -120,14 +121,15 @@ def draw_percolated(settings, seed):
     for n, m, a in settings["wishart_cells"]:
         n, m = max(2, round(n * settings["wishart_scale"])), max(2, round(m * settings["wishart_scale"]))
         cells.append((n, m, float(a)))
-        wfr.append([_zero(perc.sample_sparse_wishart(n, m, a / m, rng=g[7]), 1e-9)
+        wfr.append([zero_fraction(perc.sample_sparse_wishart(n, m, a / m, rng=g[7]), 1e-9)
                     for _ in range(int(settings["wishart_draws"]))])
     return {"fractions": fractions, "cavity_spectra": np.concatenate(cavity_ev) if cavity_ev else np.zeros(0),
             "fixed_p": fixed, "cells": cells, "wishart": wfr}
 
 
-def _zero(ev, rtol=ZERO_RTOL):
-    return float(np.mean(np.abs(ev) <= rtol * np.max(np.abs(ev))))
+def zero_fraction(ev, rtol=ZERO_RTOL):
+    """Fraction of eigenvalues with |lambda| <= rtol max|lambda| (the structural zeros)."""
+    return float(spectra.atom_fraction(ev, 0.0, tol=rtol * np.max(np.abs(ev))))
 
 
 def spectrum_statistics(ev, *, symmetric):
@@ -150,7 +152,7 @@ def spectrum_statistics(ev, *, symmetric):
     nonzero = ev[np.abs(ev) > ZERO_RTOL * np.max(np.abs(ev))]
     g = np.mean(1.0 / (1.0 + ev**2)) if symmetric else np.mean(1.0 / (Z_CHAIN - ev))
     return {"m1": float(np.mean(ev)), "m2": float(np.mean(ev**2)), "m4": float(np.mean(ev**4)), "g": float(g),
-            "lmax": float(ev.max()), "lmin": float(np.min(np.abs(nonzero))), "zero": _zero(ev)}
+            "lmax": float(ev.max()), "lmin": float(np.min(np.abs(nonzero))), "zero": zero_fraction(ev)}
 
 
 def product_configs(settings, n0):
@@ -236,7 +238,7 @@ def percolated_sweep(settings, seed):
         m4.append([r[2] for r in rows])
     cells = [(max(2, round(a * settings["wishart_scale"])), max(2, round(b * settings["wishart_scale"])), float(d))
              for a, b, d in settings["wishart_cells"]]
-    wishart = [[_zero(perc.sample_sparse_wishart(a, b, d / b, rng=g[1]), 1e-9)
+    wishart = [[zero_fraction(perc.sample_sparse_wishart(a, b, d / b, rng=g[1]), 1e-9)
                 for _ in range(int(settings["wishart_stat_draws"]))] for a, b, d in cells]
     return {"n": n, "degrees": list(settings["perc_degrees"]), "zero": np.array(zero), "m2": np.array(m2),
             "m4": np.array(m4), "poisson": np.array(poisson), "cells": cells, "wishart": np.array(wishart)}

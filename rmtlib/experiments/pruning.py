@@ -9,6 +9,8 @@ import math
 import numpy as np
 
 from rmtlib._numerics import validate as _validate
+from rmtlib.experiments import theory
+from rmtlib.experiments.cache import simulation
 from rmtlib.experiments.digits import load_digits_split
 from rmtlib.models.networks import MLP, sgd_epoch
 from rmtlib.models.spiked import bema, denoise, rect_debias, rect_spike, sample_rectangular, spike_count, truncate
@@ -17,6 +19,7 @@ __all__ = ["denoise_experiment", "network_pruning", "parameter_count", "pruning_
            "rect_sweep"]
 
 
+@simulation
 def rect_sweep(n, m, thetas, *, variance=1.0, draws=3, seed):
     """Top singular values of ``W`` and the squared overlaps with the planted singular vectors.
 
@@ -36,9 +39,8 @@ def rect_sweep(n, m, thetas, *, variance=1.0, draws=3, seed):
     Returns
     -------
     dict
-        ``s``, ``ov_u``, ``ov_v`` (draws x k, the i-th largest singular value matched to the
-        i-th largest theta) and the limits ``theory_s``, ``theory_u``, ``theory_v``; ``edge``
-        (the bulk edge ``sigma (1 + sqrt(c))``).
+        ``thetas`` (decreasing); ``s``, ``ov_u``, ``ov_v`` (draws x k, the i-th largest singular value
+        matched to the i-th largest theta).
     """
     th = np.sort(np.atleast_1d(np.asarray(thetas, float)))[::-1]
     rows = []
@@ -47,11 +49,8 @@ def rect_sweep(n, m, thetas, *, variance=1.0, draws=3, seed):
         u, s, vt = np.linalg.svd(d["W"], full_matrices=False)
         k = th.size
         rows.append((s[:k], np.sum(u[:, :k] * d["U"], axis=0) ** 2, np.sum(vt[:k].T * d["V"], axis=0) ** 2))
-    c = m / n
-    ts, tu, tv = rect_spike(th, ratio=c, variance=variance)
     s, ou, ov = (np.array(x) for x in zip(*rows))
-    return {"thetas": th, "s": s, "ov_u": ou, "ov_v": ov, "theory_s": ts, "theory_u": tu, "theory_v": tv,
-            "edge": math.sqrt(variance) * (1 + math.sqrt(c))}
+    return {"thetas": th, "s": s, "ov_u": ou, "ov_v": ov}
 
 
 def _layer_variance(w, alpha):
@@ -80,6 +79,7 @@ def parameter_count(layers, ranks):
     return int(total)
 
 
+@simulation
 def pruning_experiment(*, seed, widths=(64, 400, 400, 10), epochs=60, lr=0.05, batch=64,
                        prune_epochs=40, finetune_epochs=20, alpha=0.2, level=0.95, refit=True):
     """Train a ReLU MLP on digits, then prune its hidden layers one-shot and gradually.
@@ -147,30 +147,39 @@ def pruning_experiment(*, seed, widths=(64, 400, 400, 10), epochs=60, lr=0.05, b
 
 
 # ----------------------------------------------------------------------------- the rectangular model
-def rect_experiment(n, m, thetas, *, draws, seed):
-    """:func:`rect_sweep` with its errors against the rank-one theory.
+def rect_experiment(n, m, thetas, *, draws, seed, min_overlap=0.5):
+    """:func:`rect_sweep` (``sigma^2 = 1``) beside the rank-one theory, with per-draw pooled statistics.
 
     Parameters
     ----------
     n, m, thetas, draws
-        Shape of ``W`` (``m <= n``, ``sigma^2 = 1``), planted singular values, independent matrices.
+        Shape of ``W`` (``m <= n``), planted singular values, independent matrices (at least 2).
     seed : int or SeedSequence
         Master seed (a SeedSequence gives the first word of its state).
+    min_overlap : float
+        Spikes with predicted left overlap ``>= min_overlap`` are pooled.
 
     Returns
     -------
     dict
-        The sweep's result with ``ratio`` (``m/n``), ``s_err`` (max error of the mean singular value)
-        and ``ov_err`` (max error of the mean left and right squared overlaps), both over the spikes
-        with left overlap ``>= 1/2``, and ``inverse_error`` (``|rect_debias(s(2)) - 2|`` at ``c = 1/2``).
+        The sweep with ``ratio`` (``m/n``), the limits ``theory_s`` (through ``theory.position``),
+        ``theory_u``, ``theory_v`` (``theta`` and ``sigma^2`` through ``theory.parameter``), ``edge``;
+        ``pooled`` (per draw: mean singular value, mean left and mean right overlap over the pooled
+        spikes), ``pooled_theory`` (the same means of the theory), ``pooled_mask``; ``inverse_error``
+        (``|rect_debias(s(2)) - 2|`` at ``c = 1/2``).
     """
-    rect = rect_sweep(n, m, thetas, draws=draws, seed=_validate.seed_int(seed))
-    ok = rect["theory_u"] >= 0.5
-    s2 = rect_spike(2.0, ratio=0.5)[0]
-    return {**rect, "ratio": m / n, "s_err": float(np.max(np.abs(rect["s"].mean(0) - rect["theory_s"])[ok])),
-            "ov_err": float(max(np.max(np.abs(rect["ov_u"].mean(0) - rect["theory_u"])[ok]),
-                                np.max(np.abs(rect["ov_v"].mean(0) - rect["theory_v"])[ok]))),
-            "inverse_error": float(abs(rect_debias(s2, ratio=0.5)[0] - 2.0))}
+    rect = rect_sweep(n, m, [float(t) for t in np.atleast_1d(thetas)], draws=draws,
+                      seed=_validate.seed_int(seed))
+    s2 = theory.parameter("variance", 1.0)
+    ts, tu, tv = rect_spike(theory.parameter("theta", rect["thetas"]), ratio=m / n, variance=s2)
+    ts = theory.position(ts)
+    ok = np.nan_to_num(tu) >= min_overlap
+    pooled = np.column_stack([rect[k][:, ok].mean(1) for k in ("s", "ov_u", "ov_v")])
+    s_two = rect_spike(2.0, ratio=0.5)[0]
+    return {**rect, "ratio": m / n, "theory_s": ts, "theory_u": tu, "theory_v": tv,
+            "edge": theory.position(math.sqrt(s2) * (1 + math.sqrt(m / n))), "pooled": pooled,
+            "pooled_mask": ok, "pooled_theory": np.array([ts[ok].mean(), tu[ok].mean(), tv[ok].mean()]),
+            "inverse_error": float(abs(rect_debias(s_two, ratio=0.5)[0] - 2.0))}
 
 
 def denoise_experiment(n, m, thetas, *, seed):
@@ -209,7 +218,7 @@ def network_pruning(seeds, *, widths, epochs, prune_epochs, finetune_epochs):
     Parameters
     ----------
     seeds : sequence of int
-        Seeds of the initialisation and batch order.
+        Seeds of the initialisation and batch order (ints: each run is a cached simulation).
     widths, epochs, prune_epochs, finetune_epochs
         As in :func:`pruning_experiment`.
 
@@ -220,7 +229,7 @@ def network_pruning(seeds, *, widths, epochs, prune_epochs, finetune_epochs):
         sd over seeds of the test accuracy) and ``params`` (mean parameter count), keyed by variant;
         ``param_fraction`` (gradual over dense) and ``gain`` (gradual minus dense accuracy).
     """
-    runs = [pruning_experiment(seed=s, widths=tuple(widths), epochs=epochs, prune_epochs=prune_epochs,
+    runs = [pruning_experiment(seed=int(s), widths=[int(w) for w in widths], epochs=epochs, prune_epochs=prune_epochs,
                                finetune_epochs=finetune_epochs) for s in seeds]
     col = {k: np.array([r[k] for r in runs], float) for k in
            ("dense", "one_shot", "gradual", "dense_params", "one_shot_params", "gradual_params")}

@@ -94,6 +94,7 @@ def chain_moments(ratios, kmax):
     Lagrange inversion of ``z psi = P(psi)`` (book/derivations.md, eq. (alg-lagrange)); for
     ``c_k = 1`` this is the Fuss-Catalan number ``binom((K+1)n, n) / (Kn + 1)``.
     """
+    kmax = _validate.integer("kmax", kmax, low=1)
     return _alg.lagrange_moments(chain_polynomial(ratios), kmax)
 
 
@@ -369,6 +370,8 @@ def sample_free_wishart_product(n, m1, m2, *, rng):
 
 def sample_goe(n, *, variance=1.0, rng):
     """GOE ``sigma (A + A^T)/sqrt(2 n)``: off-diagonal variance ``sigma^2/n``, diagonal ``2 sigma^2/n``."""
+    n = _validate.integer("n", n, low=1)
+    variance = _validate.positive("variance", variance)
     gen = _validate.as_generator(rng)
     a = gen.standard_normal((n, n))
     return math.sqrt(variance) * (a + a.T) / math.sqrt(2 * n)

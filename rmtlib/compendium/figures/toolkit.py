@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rmtlib.compendium import plotting
-from rmtlib.experiments import toolkit
 
 __all__ = ["PANELS", "spectra"]
 
@@ -24,8 +23,9 @@ def spectra(results, *, bins):
     Parameters
     ----------
     results : iterable of dict
-        Results of :func:`rmtlib.experiments.toolkit.simulate` (the values of
-        :func:`rmtlib.experiments.toolkit.run`), one panel each, in order.
+        Results of :func:`rmtlib.experiments.toolkit.judge` (the values of
+        :func:`rmtlib.experiments.toolkit.run`), one panel each, in order: the first matrix's
+        eigenvalues against the law the checks compare with.
     bins : int
         Number of histogram bins of each panel.
 
@@ -40,7 +40,7 @@ def spectra(results, *, bins):
     fig, axes = plt.subplots(1, len(results), figsize=(11, 3.4) if len(results) > 1 else None, squeeze=False)
     for ax, result in zip(axes[0], results):
         title, label = PANELS[result["case"]]
-        plotting.compare(ax, result["eigenvalues"], toolkit.case_law(result["case"]), bins=bins,
+        plotting.compare(ax, result["eigenvalues"], result["law"], bins=bins,
                          ks=result["ks"], label=label)
         ax.set_title(title)
     return fig
