@@ -122,17 +122,30 @@ class _FreeConvolution(SpectralLaw):
         return np.where(status == 2, np.nan, d).reshape(np.shape(x))
 
     @cached_property
-    def _tables(self):
-        # A support interval narrower than the grid step can be missed: check the mass of the
-        # tables against the exact continuous mass and search again on finer grids if it is off.
+    def _components(self):
+        """Support intervals and their quadrature tables, found together.
+
+        A support interval narrower than the grid step can be missed: the mass of the tables is
+        checked against the exact continuous mass and the search repeated on finer grids while
+        it is off, so that ``support``, ``cdf`` and the moments agree whatever is asked first.
+        """
         points = GRID_POINTS
         while True:
-            tables = [adaptive_table(a, b, self.density) for a, b in self.support]
+            intervals = [(float(a), float(b)) for a, b in self._support(points)]
+            tables = [adaptive_table(a, b, self.density) for a, b in intervals]
             deficit = self.continuous_mass - sum(t.mass for t in tables)
             if abs(deficit) < 1e-9 or points >= 16 * GRID_POINTS:
-                return tables
+                return intervals, tables
             points = 4 * points - 3
-            self.__dict__["support"] = [(float(a), float(b)) for a, b in self._support(points)]
+
+    @property
+    def support(self):
+        """Support of the absolutely continuous part, as a list of (low, high) intervals."""
+        return list(self._components[0])
+
+    @property
+    def _tables(self):
+        return self._components[1]
 
     def _support(self, points=GRID_POINTS):
         lo, hi = self._lo, self._hi

@@ -92,7 +92,7 @@ def growing(grow):
     Parameters
     ----------
     grow : dict
-        From :func:`rmtlib.experiments.deformed.growing_sweep`.
+        From :func:`rmtlib.experiments.deformed_growing.growing_sweep`.
 
     Returns
     -------
@@ -115,7 +115,7 @@ def growing(grow):
 
 
 def growing_table(grow):
-    """Fitted and predicted slopes of :func:`rmtlib.experiments.deformed.growing_sweep`.
+    """Fitted and predicted slopes of :func:`rmtlib.experiments.deformed_growing.growing_sweep`.
 
     Returns
     -------
@@ -132,7 +132,7 @@ def universality(uni, *, bins=30):
     Parameters
     ----------
     uni : dict
-        From :func:`rmtlib.experiments.deformed.universality_sweep`.
+        From :func:`rmtlib.experiments.deformed_universality.universality_sweep`.
     bins : int
         Histogram bins.
 
@@ -144,7 +144,7 @@ def universality(uni, *, bins=30):
     xs = np.linspace(-5, 5, 300)
     for k, (name, u) in enumerate(uni.items()):
         ax.hist(u["scaled"], bins=bins, density=True, histtype="step", color=f"C{k}", label=name)
-        sd = u["sd_pred"]
+        sd = math.sqrt(u["variance_pred"])
         ax.plot(xs, np.exp(-xs**2 / (2 * sd**2)) / math.sqrt(2 * math.pi * sd**2), color=f"C{k}", lw=1)
     ax.set(xlabel="√N (λ − H(θ))", ylabel="density")
     ax.legend()
@@ -152,14 +152,17 @@ def universality(uni, *, bins=30):
 
 
 def universality_table(uni):
-    """Mean z, sd with its standard error, derived and Gaussian sd per entry law.
+    """Per entry law: kappa_4, the measured variance of sqrt(N) lambda with its standard error over
+    groups, the derived, Gaussian-entry and finite-rank variances.
 
     Returns
     -------
     header, rows : list of str, list of tuple
     """
-    rows = [(name, u["kappa4"], u["z"], u["sd"], u["sd_se"], u["sd_pred"], u["sd_gauss"]) for name, u in uni.items()]
-    return ["entries", "κ₄", "mean z", "sd", "± se", "derived", "Gaussian"], rows
+    rows = [(name, u["kappa4"], float(u["group_variances"].mean()),
+             float(u["group_variances"].std(ddof=1) / math.sqrt(u["group_variances"].size)), u["variance_pred"],
+             u["variance_gauss"], u["variance_finite_rank"]) for name, u in uni.items()]
+    return ["entries", "κ₄", "N Var(λ)", "± se", "derived", "Gaussian entries", "finite rank"], rows
 
 
 def rectangular(rect):

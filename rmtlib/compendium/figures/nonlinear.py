@@ -1,8 +1,10 @@
 """Figures of the nonlinear chapter: spectra of f(WX) against the Pennington-Worah law, the
-Gaussian-equivalent model, training-loss curves and spectra through layers.
+Gaussian-equivalent model, training-loss curves with ridge fits, spectra through layers and the
+width sweep of the last layer.
 
-Each function takes the results of one function of :mod:`rmtlib.experiments.nonlinear` and
-returns the figure it drew.
+Each function takes the results of one function of :mod:`rmtlib.experiments.nonlinear` (or its
+``nonlinear_ridge`` and ``nonlinear_sweeps`` companions), with the checks' tests where it draws
+their intervals, and returns the figure it drew.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 
 from rmtlib.compendium import plotting
 
-__all__ = ["densities", "equivalence", "memorization", "layers"]
+__all__ = ["densities", "equivalence", "memorization", "layers", "layer_widths"]
 
 
 def _pyplot():
@@ -73,19 +75,23 @@ def equivalence(panels, *, activation="tanh"):
     return fig
 
 
-def memorization(study):
-    """Training loss against gamma: eta = 1 curves for several zeta (top), theory and Monte Carlo (bottom).
+def memorization(study, tests):
+    """Training loss against gamma: eta = 1 curves for several zeta (top), theory and ridge fits (bottom).
 
     Parameters
     ----------
     study : dict
-        Result of :func:`rmtlib.experiments.nonlinear.memorization_study`.
+        Result of :func:`rmtlib.experiments.nonlinear_ridge.memorization_study`.
+    tests : dict
+        (activation, phi, psi, gamma) -> the `rmtlib.compendium.nulls.Test` of that fit (its intercept
+        a and threshold).
 
     Returns
     -------
     matplotlib.figure.Figure
         Top row: one panel per (phi, psi), with the guide max(0, 1 - phi/psi); bottom row: one panel
-        per Monte Carlo case.
+        per case, the theory curve, the seed means at the largest size (bars: k standard errors) and the
+        fitted intercepts a (bars: the checks' thresholds).
     """
     grid, curves, cases = study["gammas"], study["curves"], study["cases"]
     width = max(len(curves), len(cases))
@@ -100,13 +106,65 @@ def memorization(study):
         ax.set_xlabel("gamma")
     axes[0].set_ylabel("E_train")
     axes[-1].legend(fontsize=8)
-    for ax, ((act, phi, psi), (curve, _, mc)) in zip(bottom.subplots(1, len(cases), squeeze=False)[0],
-                                                     cases.items()):
-        ax.semilogx(grid, curve, label="theory")
-        ax.semilogx(study["mc_gammas"], mc, "o", color="black", label=f"Monte Carlo, n0={study['mc_n0']}")
-        ax.set_title(f"{act}, phi={phi:g}, psi={psi:g}")
+    gam = np.asarray(study["mc_gammas"], dtype=float)
+    for ax, (case, r) in zip(bottom.subplots(1, len(cases), squeeze=False)[0], cases.items()):
+        last = r["values"][-1]
+        found = [tests[(*case, g)] for g in study["mc_gammas"]]
+        ax.semilogx(grid, r["curve"], label="theory")
+        ax.errorbar(gam / 1.08, last.mean(axis=0), yerr=[t.k * s for t, s in zip(
+            found, last.std(axis=0, ddof=1) / np.sqrt(last.shape[0]))], fmt="o", color="black", ms=4,
+            label=f"ridge fits, n0={study['sizes'][-1]}")
+        ax.errorbar(gam * 1.08, [t.estimate for t in found], yerr=[t.threshold for t in found], fmt="s",
+                    color="tab:red", ms=4, label="fit a + b/n0: a")
+        ax.set_title(f"{case[0]}, phi={case[1]:g}, psi={case[2]:g}")
         ax.set_xlabel("gamma")
-        ax.legend()
+        ax.legend(fontsize=7)
+    return fig
+
+
+def layer_widths(study, tests):
+    """The last layer's statistics against 1/width, with the fitted intercepts and the laws' values.
+
+    Parameters
+    ----------
+    study : dict
+        Result of :func:`rmtlib.experiments.nonlinear_sweeps.width_study`.
+    tests : dict
+        (alpha, name) -> the `rmtlib.compendium.nulls.Test` of that statistic ("ks" for the KS floor).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per linear statistic (seed means +- k standard errors against 1/n, the intercept a
+        at 1/n = 0 with the check's threshold, the layer-L law's value as a line, the layer-1 law's
+        value dashed), and the KS distance against n on log-log axes.
+    """
+    widths = np.asarray(study["widths"], dtype=float)
+    alphas = [a for a in study if a != "widths"]
+    names = list(study[alphas[0]]["values"])
+    fig, axes = _pyplot().subplots(1, len(names) + 1, figsize=(4.4 * (len(names) + 1), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for color, alpha in zip(("tab:blue", "tab:orange"), alphas):
+            r, t = study[alpha], tests[(alpha, name)]
+            means = [v.mean() for v in r["values"][name]]
+            errors = [t.k * v.std(ddof=1) / np.sqrt(v.size) for v in r["values"][name]]
+            ax.errorbar(1 / widths, means, yerr=errors, fmt="o", color=color, ms=4, label=f"alpha={alpha:g}")
+            ax.errorbar([0.0], [t.estimate], yerr=[t.threshold], fmt="s", color=color, ms=5)
+            ax.axhline(r["own"][name], color=color, lw=1)
+            ax.axhline(r["first"][name], color=color, lw=1, ls="--")
+        ax.set_xlabel("1 / n")
+        ax.set_title(f"{name} of the last layer (line: its law; dashed: layer 1)", fontsize=9)
+        ax.legend(fontsize=7)
+    ax = axes[0, -1]
+    for color, alpha in zip(("tab:blue", "tab:orange"), alphas):
+        ks = study[alpha]["ks"]
+        ax.errorbar(widths, [v.mean() for v in ks], yerr=[v.std(ddof=1) / np.sqrt(v.size) for v in ks], fmt="o-",
+                    color=color, ms=4, label=f"alpha={alpha:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("width n")
+    ax.set_title("KS distance of the last layer to its law", fontsize=9)
+    ax.legend(fontsize=7)
     return fig
 
 
