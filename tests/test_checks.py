@@ -53,7 +53,8 @@ def test_finish_writes_json_and_returns_path(tmp_path, monkeypatch):
     report = checks.Report("demo")
     report.check("a", "Small.", 0.1, 0.2, kind="regression")
     report.check("w", "Inside.", 0.5, (0, 1), op="within", kind="regression")
-    path = report.finish()
+    assert report.finish() is None
+    path = report.path
     assert path == tmp_path / "out" / "checks.json"
     data = json.loads(path.read_text())
     assert data["notebook"] == "demo"

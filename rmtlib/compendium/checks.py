@@ -368,10 +368,10 @@ class Report:
         directory : str or pathlib.Path, optional
             Where to write ``checks.json``; default :func:`output_dir`.
 
-        Returns
-        -------
-        pathlib.Path
-            The file written (only returned when every check passed).
+        Notes
+        -----
+        Returns nothing, so that the last cell of a chapter shows no path; the file written is
+        ``report.path``.
 
         Raises
         ------
@@ -383,6 +383,7 @@ class Report:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "checks.json"
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        self.path = path
         if self.checks:
             _show(checks_table(self.checks, notebook=False), checks_table(self.checks, markdown=False))
         if not self.checks:
@@ -391,7 +392,6 @@ class Report:
             lines = [f"notebook {self.stem!r}: {len(self.failed)} of {len(self.checks)} checks failed:"]
             lines += [f"  - {c.id}: {c.claim} ({c.condition()})" for c in self.failed]
             raise AssertionError("\n".join(lines))
-        return path
 
 
 _plain_numpy_scalars()

@@ -34,6 +34,7 @@ from pathlib import Path
 try:
     from rmtlib.compendium import execution, power
     from rmtlib.compendium.bookpages import write_pages
+    from rmtlib.compendium.calibration import Calibration, data_path
     from rmtlib.compendium.checks import checks_table, read_checks
 except ModuleNotFoundError as _missing:  # pragma: no cover - only without the compendium extra
     raise SystemExit(f"rmtlib: the command needs {_missing.name!r}, which the compendium extra "
@@ -57,12 +58,33 @@ def _cmd_list(args) -> int:
             per_profile = ", ".join(f"{p}={prof[name]!r}" for p, prof in nb.profiles.items() if name in prof)
             extra = f"   [{per_profile}]" if per_profile else ""
             print(f"    {name:<{width}} = {default!r} ({type(default).__name__}){extra}")
+            if nb.domains is not None:
+                print(f"    {'':<{width}}   {nb.domains.describe(name)}")
         print(f"    profiles: {', '.join(nb.profiles) or '(none)'}")
+        if nb.domains is not None:
+            for profile in nb.profiles:
+                params = nb.resolve(profile=profile)
+                seconds = nb.domains.seconds(params, nb.defaults)
+                took = "" if seconds is None else f", about {seconds:.0f} s on 2 cores"
+                print(f"    estimate ({profile}): {nb.domains.memory(params) / 2**30:.2f} GiB{took}")
         declared = power.theory_parameters(nb)
         print("    theory parameters (rmtlib power --perturb NAME=FACTOR):")
         for name, description in declared.items():
             print(f"      {name}: {description}")
     return 0
+
+
+def _preflight(nb, params, profile) -> None:
+    """Refuse, before any kernel starts, a run the machine cannot hold or its calibration cannot grade."""
+    if nb.domains is not None:
+        nb.domains.require_memory(params)
+    path = data_path(nb.stem)
+    if path.is_file():
+        document = json.loads(path.read_text())
+        name = profile or params.get("profile") or "paper"
+        if name in document.get("profiles", {}):
+            sizes = {k: v for k, v in params.items() if k not in ("seed", "profile")}
+            Calibration(document, name).check_settings(sizes)
 
 
 def _prepare(args):
@@ -71,7 +93,9 @@ def _prepare(args):
     overrides = {}
     for name, text in args.param or []:
         overrides[name] = execution.parse_value(nb, name, text)
-    return nb, nb.resolve(profile=args.profile, overrides=overrides)
+    params = nb.resolve(profile=args.profile, overrides=overrides)
+    _preflight(nb, params, args.profile)
+    return nb, params
 
 
 def _now() -> str:
@@ -133,7 +157,12 @@ def _cmd_run(args) -> int:
                             progress=not args.no_progress)
     checks = folder / "checks.json"
     if checks.is_file():
-        print(checks_table(read_checks(checks), markdown=False))
+        recorded = read_checks(checks)
+        print(checks_table(recorded, markdown=False))
+        failed = [c for c in recorded if not c.passed]
+        if failed:
+            _print_failed(failed, "failed checks:")
+        print(f"{len(recorded)} checks, {len(failed)} failed")
     print(f"run folder: {folder}")
     if error:
         print(error, file=sys.stderr)
@@ -143,6 +172,8 @@ def _cmd_run(args) -> int:
 
 def _cmd_reproduce(args) -> int:
     prepared = [(nb, nb.resolve(profile=args.profile)) for nb in execution.notebooks(args.notebook_dir)]
+    for nb, params in prepared:
+        _preflight(nb, params, args.profile)
     if not prepared:
         print("no notebooks found", file=sys.stderr)
         return 1
@@ -216,7 +247,7 @@ def _why(reasons: list[str]) -> str:
 def _cmd_execute(args) -> int:
     nbs = execution.notebooks(args.notebook_dir)
     for nb in nbs:  # validate every profile first
-        nb.resolve(profile=args.profile)
+        _preflight(nb, nb.resolve(profile=args.profile), args.profile)
     failures = []
     for nb in nbs:
         reasons = (["--force"] if args.force

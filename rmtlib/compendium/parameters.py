@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from rmtlib.compendium import domains as domains_module
+
 __all__ = ["PROFILE_DIR", "Notebook", "profile_dir", "parse_value", "read_parameters", "parameter_hash"]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -45,6 +47,7 @@ class Notebook:
     path: Path
     defaults: dict
     profiles: dict = field(default_factory=dict)
+    domains: domains_module.Domains | None = None
 
     @property
     def stem(self) -> str:
@@ -61,7 +64,7 @@ class Notebook:
         profiles = json.loads(profile_path.read_text()) if profile_path.is_file() else {}
         if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
             raise ValueError(f"{profile_path}: expected {{profile name: {{parameter: value}}}}")
-        self = cls(path, defaults, profiles)
+        self = cls(path, defaults, profiles, domains_module.load(path.stem, profile_dir()))
         for name, overrides in profiles.items():
             self.resolve(profile=name, overrides=overrides, _origin=f"profile {name!r}")
         return self
@@ -93,7 +96,14 @@ class Notebook:
                 valid = ", ".join(sorted(self.profiles)) or "(none)"
                 raise ValueError(f"notebook {self.stem!r} has no profile {profile!r}; valid profiles: {valid}")
             params.update(self._checked(self.profiles[profile], f"profile {profile!r}"))
+        if "profile" in (overrides or {}) and _origin == "-p":
+            raise ValueError(f"parameter 'profile' of notebook {self.stem!r} is set by --profile, "
+                             "not by -p profile")
         params.update(self._checked(overrides or {}, _origin))
+        if "profile" in self.defaults and profile is not None:
+            params["profile"] = profile  # the notebook's own copy of the profile name follows --profile
+        if self.domains is not None:
+            self.domains.check(params)
         return params
 
     def _checked(self, values: dict, origin: str) -> dict:
