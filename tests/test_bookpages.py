@@ -23,6 +23,7 @@ def test_reproduction_page_lists_every_check_and_missing_notebooks(tmp_path):
     (tmp_path / "results" / "alpha" / "checks.json").write_text(json.dumps(doc))
     page = bookpages.reproduction_page(results=tmp_path / "results", notebook_dir=tmp_path / "notebooks")
     assert page.startswith("# Reproduction report") and "**Kind**" in page and "**Detects**" in page
+    assert "| verdict | kind | detects (unknown) | check |" in page
     assert r"| pass | regression |  | `ks_law`: The law \| holds. | 0.01 | <= 0.02 |" in page
     assert "| pass | exact |  | `atom`: The atom is right. | 0.3 | in [0.25, 0.35] |" in page
     assert "| **FAIL** | statistical | – | `bad`: This one fails. | 2 | <= 1 |" in page
@@ -78,3 +79,19 @@ def test_api_page_of_the_installed_package_covers_every_public_module():
                  "rmtlib.compendium.execution", "rmtlib.compendium.bookpages"):
         assert f".. automodule:: {name}\n" in page
     assert "no source file yet" not in page and "_numerics" not in page
+
+
+def test_reproduction_page_shows_recorded_sweeps_of_other_profiles(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "alpha.ipynb").write_text("{}")
+    report = checks.Report("alpha")
+    report.check("mean", "The mean is right.", 0.1, 1.0, kind="statistical")
+    (tmp_path / "results" / "alpha").mkdir(parents=True)
+    (tmp_path / "results" / "alpha" / "checks.json").write_text(json.dumps(report.to_dict()))
+    monkeypatch.setenv("RMTLIB_DATA_DIR", str(tmp_path))
+    (tmp_path / "alpha_power.json").write_text(json.dumps({"schema": "rmtlib-power/1", "notebook": "alpha",
+        "profiles": {"paper": {"date": "2026-12-04", "source": "x", "deltas": [0.005, 0.01],
+                               "detects": {"mean": 0.01}}}}))
+    page = bookpages.reproduction_page(results=tmp_path / "results", notebook_dir=tmp_path / "notebooks")
+    assert "| verdict | kind | detects (unknown) | detects (paper, 2026-12-04) | check |" in page
+    assert "| pass | statistical |  | 1 % | `mean`: The mean is right. |" in page

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from rmtlib.compendium import power
 from rmtlib.compendium.checks import _escape, format_value, read_checks
 from rmtlib.compendium.execution import LIBRARY_DIR, NOTEBOOK_DIR, RESULTS_DIR, ROOT
 
@@ -46,22 +47,31 @@ KIND_TEXT = (
     "power of a statistical check: the smallest relative error delta of the theory, among 0.5, 1, 2, "
     "5, 10 and 20 %, at which the check fails when every limiting law it compares with is replaced by "
     "its pushforward under x -> (1 + delta) x while the simulations stay the same (`rmtlib power "
-    "--sweep`, at the profile of this build). A dash means it was not detected up to 20 %; an empty "
-    "cell means the check is not statistical or no sweep was run.")
+    "--sweep`): one column for the profile of this build and one for each profile whose sweep is "
+    "recorded in the package data (`rmtlib power --sweep --record`, with its date). A dash means it "
+    "was not detected up to 20 %; an empty cell means the check is not statistical or no sweep was run.")
 
 
-def _detects(check, swept: bool) -> str:
-    if check.kind != "statistical" or not swept:
+def _percent(delta, known: bool) -> str:
+    if not known:
         return ""
-    return "–" if check.detects is None else f"{100 * check.detects:g} %"
+    return "–" if delta is None else f"{100 * delta:g} %"
 
 
-def _chapter_rows(checks, swept: bool) -> list[str]:
-    rows = ["| verdict | kind | detects | check | measured | threshold |", "|---|---|---|---|---|---|"]
+def _chapter_rows(checks, swept: bool, profile: str, others: dict) -> list[str]:
+    """One table row per check; a detects column for this build and one per recorded profile."""
+    extra = {name: sweep for name, sweep in others.items() if name != profile}
+    heads = [f"detects ({profile})"] + [f"detects ({name}, {sweep['date']})" for name, sweep in extra.items()]
+    rows = ["| verdict | kind | " + " | ".join(heads) + " | check | measured | threshold |",
+            "|---|---|" + "---|" * len(heads) + "---|---|---|"]
     for c in checks:
         threshold = ("in " if c.op == "within" else c.op + " ") + format_value(c.threshold)
-        rows.append(f"| {'pass' if c.passed else '**FAIL**'} | {c.kind} | {_detects(c, swept)} | "
-                    f"`{c.id}`: {_escape(c.claim)} | {format_value(c.value)} | {_escape(threshold)} |")
+        stat = c.kind == "statistical"
+        cells = [_percent(c.detects, stat and swept)]
+        cells += [_percent(sweep["detects"].get(c.id), stat and c.id in sweep["detects"])
+                  for sweep in extra.values()]
+        rows.append(f"| {'pass' if c.passed else '**FAIL**'} | {c.kind} | " + " | ".join(cells)
+                    + f" | `{c.id}`: {_escape(c.claim)} | {format_value(c.value)} | {_escape(threshold)} |")
     return rows
 
 
@@ -105,7 +115,8 @@ def reproduction_page(*, results=None, notebook_dir=None) -> str:
         summary.append(f"| {stem} | {info.get('profile', 'unknown')} | {len(checks)} | "
                        + " | ".join(map(str, kinds))
                        + f" | {sum(not c.passed for c in checks)} | {strong if swept else 'no sweep'} |")
-        sections += [f"## {stem}", "", *_chapter_rows(checks, swept), ""]
+        profile = info.get("profile", "unknown")
+        sections += [f"## {stem}", "", *_chapter_rows(checks, swept, profile, power.recorded(stem)), ""]
     if len(summary) > 2:
         lines += ["## Runs", "", *summary, "", *sections]
     else:

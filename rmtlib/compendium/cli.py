@@ -214,9 +214,14 @@ def _cmd_power(args) -> int:
             _print_failed(base.failed, f"{nb.stem}: the unperturbed run fails; no sweep")
             print(base.error or "", file=sys.stderr)
             return 1
+        started = time.perf_counter()
         result = power.sweep(nb, params, profile=args.profile, baseline=base.checks,
                              workdir=folder / "perturbed", progress=not args.no_progress)
         power.annotate(folder / "checks.json", result, profile=args.profile)
+        if args.record:
+            if args.param or args.profile is None:
+                raise ValueError("--record stores a named profile's sweep: give --profile and no -p")
+            print(f"recorded in {power.record(nb.stem, result, profile=args.profile, seconds=time.perf_counter() - started)}")
         for check in read_checks(folder / "checks.json"):
             if check.kind == "statistical":
                 found = "not up to 20 %" if check.detects is None else f"{100 * check.detects:g} %"
@@ -324,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--perturb", action="append", metavar="NAME=VALUE",
                    help="multiply a theory parameter by VALUE (scale=1.02; see rmtlib list)")
     p.add_argument("--sweep", action="store_true", help="find the smallest scale error each check detects")
+    p.add_argument("--record", action="store_true",
+                   help="with --sweep: store the result in the package data for the book's report")
     p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p = sub.add_parser("execute", help="(make book) execute every notebook into book/results")

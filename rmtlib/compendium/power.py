@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmtlib.compendium import execution
+from rmtlib.compendium.calibration import data_dir
 from rmtlib.compendium.checks import Check, read_checks
 from rmtlib.compendium.parameters import profile_dir
-from rmtlib.experiments import theory
+from rmtlib.experiments import cache, theory
 
-__all__ = ["DELTAS", "PowerRun", "Sweep", "annotate", "judge", "parse", "sweep", "theory_parameters"]
+__all__ = ["DELTAS", "PowerRun", "Sweep", "annotate", "judge", "parse", "record", "recorded", "sweep",
+           "theory_parameters"]
 
 DELTAS = (0.005, 0.01, 0.02, 0.05, 0.10, 0.20)
 """The relative scale errors of a sweep, smallest first."""
@@ -188,3 +191,29 @@ def swept(path, profile) -> bool:
     if not path.is_file():
         return False
     return (json.loads(path.read_text()).get("power") or {}).get("profile") == profile
+
+
+def _record_path(stem: str) -> Path:
+    return data_dir() / f"{stem}_power.json"
+
+
+def record(stem: str, result: Sweep, *, profile: str, seconds: float) -> Path:
+    """Store a sweep of ``profile`` in ``<data_dir>/<stem>_power.json`` (other profiles kept).
+
+    The book is built at one profile; this record lets its report show what the checks detect at
+    the others, with the date and the source digest of the run that measured it.
+    """
+    path = _record_path(stem)
+    doc = json.loads(path.read_text()) if path.is_file() else {"schema": "rmtlib-power/1", "notebook": stem,
+                                                                 "profiles": {}}
+    doc["profiles"][profile] = {"date": time.strftime("%Y-%m-%d"), "source": cache.source_digest()[:16],
+                                "seconds": round(seconds, 1), "deltas": list(result.deltas),
+                                "detects": result.detects}
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return path
+
+
+def recorded(stem: str) -> dict:
+    """``{profile: {"date", "source", "deltas", "detects"}}`` from the stored record (``{}`` if none)."""
+    path = _record_path(stem)
+    return json.loads(path.read_text())["profiles"] if path.is_file() else {}

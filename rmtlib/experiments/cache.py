@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import scipy
 
-__all__ = ["ENVIRONMENT", "cache_dir", "key", "prune", "simulation"]
+__all__ = ["ENVIRONMENT", "cache_dir", "key", "prune", "simulation", "source_digest"]
 
 ENVIRONMENT = "RMTLIB_SIMULATION_CACHE"
 """The environment variable naming the cache directory (unset: no cache)."""
@@ -35,7 +35,8 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 
 
 @functools.lru_cache(maxsize=1)
-def _source_digest() -> str:
+def source_digest() -> str:
+    """sha256 of every rmtlib source file and of the numpy and scipy versions (hex)."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(str(path.relative_to(_PACKAGE)).encode())
@@ -68,7 +69,7 @@ def key(func, args, kwargs) -> str:
     """The cache key of ``func(*args, **kwargs)`` (hex digest); TypeError for unkeyable arguments."""
     text = json.dumps({"function": f"{func.__module__}.{func.__qualname__}",
                        "args": _canonical(list(args)), "kwargs": _canonical(kwargs),
-                       "source": _source_digest()}, sort_keys=True)
+                       "source": source_digest()}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -83,7 +84,7 @@ def prune(directory, *, max_age_days: float = 1.0) -> None:
     directory = Path(directory)
     if not directory.is_dir():
         return
-    current = _source_digest()[:16]
+    current = source_digest()[:16]
     limit = time.time() - 86400.0 * max_age_days
     for old in directory.iterdir():
         if old.is_dir() and old.name != current and old.stat().st_mtime < limit:
@@ -102,7 +103,7 @@ def simulation(func):
             name = key(func, args, kwargs)
         except TypeError:  # e.g. a Generator passed as the seed: not reproducible, not cached
             return func(*args, **kwargs)
-        path = directory / _source_digest()[:16] / func.__module__ / f"{func.__qualname__}-{name[:32]}.pkl"
+        path = directory / source_digest()[:16] / func.__module__ / f"{func.__qualname__}-{name[:32]}.pkl"
         if path.is_file():
             with path.open("rb") as handle:
                 return pickle.load(handle)
