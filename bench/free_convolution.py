@@ -471,7 +471,7 @@ def engine_state():
     """Which engine was measured: HEAD commit, whether the engine files differ from it, their hashes."""
     import hashlib
 
-    files = ["rmtlib/free.py", "rmtlib/_kernels.py", "rmtlib/laws.py"]
+    files = ["rmtlib/free.py", "rmtlib/_numerics/subordination.py", "rmtlib/laws.py"]
     out = {f: hashlib.sha256((ROOT / f).read_bytes()).hexdigest()[:12] for f in files}
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=ROOT)

@@ -9,20 +9,19 @@ hashes of its inputs, taken when its execution starts, and is reused only while 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
+from rmtlib.compendium import kernel_environment
 from rmtlib.compendium.calibration import data_path
 from rmtlib.experiments import cache
 # re-exported: callers use execution.Notebook, execution.parse_value, ... (documented in parameters)
@@ -33,7 +32,7 @@ from rmtlib.compendium.parameters import (  # noqa: F401
 __all__ = [
     "ROOT", "NOTEBOOK_DIR", "RESULTS_DIR", "PINS", "COMPENDIUM_PACKAGES", "NotebookError", "notebooks",
     "find_notebook", "execute", "execute_for_book", "is_fresh", "stale_reasons", "input_digests",
-    "new_run_dir", "extract_figures", "simulation_cache",
+    "new_run_dir", "extract_figures",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -118,72 +117,6 @@ def _finish_output(path: Path, info: dict) -> None:
     nbformat.write(nb, path)
 
 
-def _publish(staging: Path, staged: Path, output: Path, output_dir: Path) -> None:
-    """Move a finished execution into place: the executed notebook, then what the kernel wrote."""
-    stale = output_dir / "checks.json"
-    if stale.exists():
-        stale.unlink()
-    for path in staging.iterdir():
-        if path != staged:
-            os.replace(path, output_dir / path.name)
-    if staged.exists():
-        os.replace(staged, output)
-
-
-def simulation_cache() -> Path:
-    """The directory of the simulation cache the runners give the kernels.
-
-    ``$RMTLIB_SIMULATION_CACHE`` when set, else ``$RMTLIB_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/rmtlib/simulations`` (``~/.cache/rmtlib/simulations``); see
-    :mod:`rmtlib.experiments.cache`.
-    """
-    for name in (cache.ENVIRONMENT, "RMTLIB_CACHE_DIR"):
-        if os.environ.get(name):
-            return Path(os.environ[name])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "rmtlib" / "simulations"
-
-
-@contextlib.contextmanager
-def _kernel_stderr(path: Path):
-    """Send what the kernel process writes to stderr (transport warnings, its own tracebacks when it
-    is stopped) to ``path``, while this process's ``sys.stderr`` keeps writing to the terminal."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-    previous = sys.stderr
-    sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=previous.encoding or "utf-8",
-                      errors="replace")
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        sys.stderr.close()
-        sys.stderr = previous
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@contextlib.contextmanager
-def _environment(**values):
-    """Set environment variables (None: unset) for the duration of the block, then restore them."""
-    previous = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=None,
             progress: bool = True, cwd=None, perturbation: dict | None = None) -> dict:
     """Execute a notebook with papermill into ``output``.
@@ -209,7 +142,7 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
         Working directory of the kernel.
     perturbation : dict, optional
         ``{name: factor}`` exported as ``RMTLIB_PERTURB`` (see :mod:`rmtlib.experiments.theory`);
-        the kernel also gets ``RMTLIB_SIMULATION_CACHE`` (:func:`simulation_cache`), so a perturbed
+        the kernel also gets ``RMTLIB_SIMULATION_CACHE`` (:func:`rmtlib.compendium.kernel_environment.simulation_cache`), so a perturbed
         run judges the simulations of the unperturbed one.
 
     Returns
@@ -239,13 +172,13 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
     if perturbation:
         info["perturbation"] = dict(perturbation)
     text = ",".join(f"{name}={factor!r}" for name, factor in (perturbation or {}).items())
-    simulations = simulation_cache()
+    simulations = kernel_environment.simulation_cache()
     cache.prune(simulations)
     try:
         try:
-            with _environment(RMTLIB_OUTPUT_DIR=str(staging.resolve()), RMTLIB_PERTURB=text or None,
+            with kernel_environment.variables(RMTLIB_OUTPUT_DIR=str(staging.resolve()), RMTLIB_PERTURB=text or None,
                               RMTLIB_SIMULATION_CACHE=str(simulations)), \
-                    _kernel_stderr(staging / "kernel.log"):
+                    kernel_environment.stderr_to(staging / "kernel.log"):
                 papermill.execute_notebook(
                     str(notebook.path), str(staged), parameters=params, kernel_name="python3",
                     progress_bar=progress, cwd=str(cwd or staging), log_output=False)
@@ -260,10 +193,10 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
             if staged.exists():
                 _finish_output(staged, info)
     except NotebookError:
-        _publish(staging, staged, output, output_dir)
+        kernel_environment.publish(staging, staged, output, output_dir)
         raise
     else:
-        _publish(staging, staged, output, output_dir)
+        kernel_environment.publish(staging, staged, output, output_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return info
