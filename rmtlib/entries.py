@@ -79,7 +79,10 @@ def resolve(spec, *, name="entries"):
     else:
         raise ValueError(f"{name} must be a law name of rmtlib.entries or a pair (name, {{parameters}}), "
                          f"got {spec!r}")
-    _check(law, params)
+    try:
+        _check(law, params)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
     return law, dict(params)
 
 
@@ -90,7 +93,7 @@ def _shape(shape):
         raise TypeError(f"shape must be an integer or a tuple of integers, got {shape!r}")
     shape = tuple(shape)
     for k, s in enumerate(shape):
-        _validate.integer(f"shape[{k}]", s, low=0)
+        _validate.dimension(f"shape[{k}]", s, low=0)
     return shape
 
 

@@ -172,13 +172,13 @@ class PointMasses(SpectralLaw):
     """
 
     def __init__(self, locations, weights=None):
-        locs = _validate.real_array("locations", np.ravel(np.asarray(locations)))
+        locs = _validate.real_array("locations", locations, ndim=None).ravel()
         if locs.size == 0:
             raise ValueError("locations must not be empty")
         if weights is None:
             w = np.full(locs.size, 1.0 / locs.size)
         else:
-            w = _validate.real_array("weights", np.ravel(np.asarray(weights)))
+            w = _validate.real_array("weights", weights, ndim=None).ravel()
             if w.shape != locs.shape:
                 raise ValueError(f"weights must have the shape of locations {locs.shape}, got {w.shape}")
             if np.any(w < 0) or w.sum() <= 0:
@@ -221,7 +221,7 @@ class Empirical(PointMasses):
     """
 
     def __init__(self, eigenvalues):
-        ev = _validate.real_array("eigenvalues", np.ravel(np.asarray(eigenvalues)))
+        ev = _validate.real_array("eigenvalues", eigenvalues, ndim=None).ravel()
         super().__init__(ev)
         self.n = ev.size
 

@@ -55,7 +55,7 @@ class GaussianPushforward(SpectralLaw):
         self.z_max = _validate.real("z_max", z_max, low=3.0, high=40.0)
         panel_width = _validate.positive("panel_width", panel_width)
         nodes_per_panel = _validate.integer("nodes_per_panel", nodes_per_panel, low=2, high=200)
-        kinks = sorted(float(_validate.real("kinks", k)) for k in np.ravel(np.asarray(kinks, dtype=float)))
+        kinks = sorted(float(k) for k in _validate.real_array("kinks", kinks, ndim=None).ravel())
         self.kinks = tuple(kinks)
         inner = [k for k in kinks if -self.z_max < k < self.z_max]
         bounds = [-np.inf] + inner + [np.inf]

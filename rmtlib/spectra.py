@@ -46,12 +46,15 @@ class SplitKS:
 
 
 def _eigenvalues(eigenvalues):
-    ev = np.asarray(eigenvalues)
+    try:
+        ev = np.asarray(eigenvalues)
+    except ValueError:  # ragged nested sequences
+        raise ValueError("eigenvalues must be an array of real numbers") from None
     if np.iscomplexobj(ev):
         if np.max(np.abs(ev.imag), initial=0.0) > 1e-8 * max(1.0, np.max(np.abs(ev.real), initial=0.0)):
             raise ValueError("eigenvalues must be real (imaginary parts above 1e-8 found)")
         ev = ev.real
-    ev = _validate.real_array("eigenvalues", np.ravel(ev).astype(float))
+    ev = _validate.real_array("eigenvalues", ev, ndim=None).ravel()
     if ev.size == 0:
         raise ValueError("eigenvalues must not be empty")
     return np.sort(ev)
@@ -59,7 +62,7 @@ def _eigenvalues(eigenvalues):
 
 def default_tol(eigenvalues):
     """Tolerance for assigning an eigenvalue to an atom: 1e-8 times the spectral scale."""
-    ev = np.asarray(eigenvalues, dtype=float)
+    ev = _eigenvalues(eigenvalues)
     return 1e-8 * max(1.0, float(np.max(np.abs(ev), initial=0.0)))
 
 
@@ -87,6 +90,13 @@ def atom_fraction(eigenvalues, at=0.0, *, tol=None):
 
 def ks_statistic(sorted_points, cdf_values):
     """Two-sided KS statistic of sorted points against the model CDF evaluated at them."""
+    sorted_points = _validate.real_array("sorted_points", sorted_points)
+    cdf_values = _validate.real_array("cdf_values", cdf_values)
+    if sorted_points.size == 0 or cdf_values.shape != sorted_points.shape:
+        raise ValueError(f"sorted_points and cdf_values must be non-empty and of one length, got "
+                         f"{sorted_points.size} and {cdf_values.size}")
+    if np.any((cdf_values < 0) | (cdf_values > 1)):
+        raise ValueError("cdf_values must lie in [0, 1]")
     n = sorted_points.size
     upper = np.arange(1, n + 1) / n - cdf_values
     lower = cdf_values - np.arange(0, n) / n

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rmtlib.models import deformed as d
-from rmtlib.experiments import deformed as xd, pruning as xp
+from rmtlib.experiments import deformed as xd, deformed_growing as xg, deformed_universality as xu, pruning as xp
+from rmtlib.experiments import theory
 from rmtlib.experiments.slopes import fit_loglog_slope
 from rmtlib import laws
 
@@ -150,9 +151,9 @@ def test_validation():
     with pytest.raises(ValueError, match="variance"):
         d.outliers([3.0], laws.Uniform(-1, 1), variance=-1.0)
     with pytest.raises(ValueError, match="alpha"):
-        xd.growing_outliers(100, alpha=1.5, arrangement="separated", rng=0)
+        xg.growing_outliers(100, alpha=1.5, arrangement="separated", seed=0)
     with pytest.raises(ValueError, match="arrangement"):
-        xd.growing_outliers(100, alpha=0.5, arrangement="mixed", rng=0)
+        xg.growing_outliers(100, alpha=0.5, arrangement="mixed", seed=0)
 
 
 # ------------------------------------------------------------------ Monte Carlo
@@ -185,9 +186,9 @@ def test_no_outlier_below_threshold():
 
 
 def test_growing_outliers_and_slope():
-    sep = xd.growing_outliers(400, alpha=0.5, arrangement="separated", rng=2)
+    sep = xg.growing_outliers(400, alpha=0.5, arrangement="separated", seed=2)
     assert sep["k"] == 20 and sep["mean_error"] < 0.15
-    coin = xd.growing_outliers(400, alpha=0.5, arrangement="coincident", rng=2)
+    coin = xg.growing_outliers(400, alpha=0.5, arrangement="coincident", seed=2)
     pred = d.cluster_sd_prediction(3.0, 20, 400, laws.Uniform(-1, 1), variance=1.0)
     assert 0.6 < coin["cluster_sd"] / pred < 1.4
     x = np.array([100, 200, 400, 800] * 2, float)
@@ -207,20 +208,28 @@ def test_real_transforms_agree_with_law_stieltjes_and_subordination():
     np.testing.assert_allclose(np.real(mu.stieltjes(pos + 0j)), g, rtol=1e-8)
 
 
-def test_growing_sweep_and_outlier_statistics():
-    g = xd.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=3, arrangements=("coincident",))
+def test_growing_sweep_and_lanczos_tops():
+    g = xg.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=3, arrangements=("coincident",))
     r = g[("coincident", 0.5)]
     assert r["n"].tolist() == [100, 200, 400] and r["k"].tolist() == [10, 14, 20]
     assert abs(r["predicted_slope"] + 0.25) < 0.05 and abs(r["fit"]["slope"] - r["predicted_slope"]) < 0.2
-    res = xd.outlier_sweep([3.0, 5.0], laws.Uniform(-1, 1), 300, draws=2, rng=4)
-    st = xd.outlier_statistics(res)
-    assert st["z_max"] >= st["z_focus"] and st["ov_err_focus"] < 0.1
+    assert r["fit"]["dof"] == 1 and [v.size for v in r["per_size"]] == [1, 1, 1]
+    # few outliers: Lanczos; the same eigenvalues as LAPACK on the same matrix
+    from scipy import linalg
+    th = xg.growing_thetas(300, 0.25, "separated")
+    h = d.sample_deformed_wigner(th, d.bulk_points(xg.BULK, 300 - th.size),
+                                 rng=np.random.default_rng(np.random.SeedSequence(5)))
+    ref = linalg.eigh(h, eigvals_only=True, subset_by_index=[300 - th.size, 299])
+    np.testing.assert_allclose(xg.growing_tops.uncached(300, 0.25, "separated", 5), ref, atol=1e-10)
+    g = xg.growing_sweep([100, 200, 300], alphas=[0.25, 0.5], draws=[3, 1], seed=1, arrangements=("separated",))
+    assert g[("separated", 0.25)]["n"].size == 9 and g[("separated", 0.5)]["n"].size == 3
 
 
 # ------------------------------------------------------------------ chapter experiments and figures
 def test_bulk_experiment_law_checks_and_seed_streams():
-    r = xd.bulk_experiment("uniform_1", 200, rng=1)
+    r = xd.bulk_experiment("uniform_1", 200, seed=1, moment_n=100, moment_draws=3)
     assert r["mass_error"] < 1e-4 and r["edge_error"] < 1e-6 and r["ks"] < 0.1
+    assert r["moments"].shape == (3, 2) and np.allclose(r["moment_theory"], [4 / 3, 0.2 + 4 / 3 + 2])
     ss = np.random.SeedSequence(5).spawn(2)[0]
     a = xd.bulk_sweep(100, seed=ss)
     b = xd.bulk_sweep(100, seed=ss)  # a SeedSequence is not advanced: same numbers twice
@@ -228,19 +237,59 @@ def test_bulk_experiment_law_checks_and_seed_streams():
     assert all(np.array_equal(a[k]["eigenvalues"], b[k]["eigenvalues"]) for k in a)
 
 
-def test_outlier_experiment_finite_rank_statistics():
-    fr = xd.outlier_experiment([3.0, -2.0, 0.8], laws.PointMasses([0.0]), 400, draws=1, seed=3)
-    st = fr["statistics"]
-    # theta = 0.8 makes no outlier, so the maxima run over theta = 3, -2 only
-    assert st["z_max"] == pytest.approx(np.max(np.abs(fr["z"][:2])))
-    assert st["ov_err_max"] == pytest.approx(np.max(np.abs(fr["overlaps"][0, :2] - fr["theory_overlaps"][:2])))
-    assert st["theory_position"] == pytest.approx(10 / 3) and st["finite_rank_position"] == pytest.approx(10 / 3)
-    assert st["naive_distance"] == pytest.approx(st["z_focus"])  # nu = delta_0: the naive formula is the theory
-    assert fr["positions"][0, 2] < 2.1
+def test_outlier_experiment_finite_rank_pooling():
+    fr = xd.outlier_experiment([3.0, -2.0, 0.8], laws.PointMasses([0.0]), 400, draws=2, seed=3)
+    # theta = 0.8 makes no outlier, so the pooled means run over theta = 3, -2 only
+    assert fr["pooled_mask"].tolist() == [True, True, False]
+    np.testing.assert_allclose(fr["pooled"][:, 0], np.abs(fr["positions"][:, :2]).mean(1))
+    np.testing.assert_allclose(fr["pooled_theory"], [(10 / 3 + 2.5) / 2, (8 / 9 + 0.75) / 2])
+    assert fr["theory_positions"][0] == pytest.approx(10 / 3) and fr["positions"][:, 2].max() < 2.1
+    assert np.all(fr["allowance"][:2] < 0.01)  # the grid of nu = delta_0 is exact; one variance over N
+
+
+def test_theory_perturbation_moves_theory_not_simulations(monkeypatch):
+    args = ([3.0, 5.0], laws.Uniform(-1, 1), 200)
+    base = xd.outlier_experiment(*args, draws=2, seed=4)
+    monkeypatch.setenv(theory.ENVIRONMENT, "scale=1.02")
+    moved = xd.outlier_experiment(*args, draws=2, seed=4)
+    np.testing.assert_array_equal(moved["positions"], base["positions"])
+    np.testing.assert_allclose(moved["theory_positions"], 1.02 * base["theory_positions"])
+    np.testing.assert_allclose(moved["theory_overlaps"], base["theory_overlaps"])
+    monkeypatch.setenv(theory.ENVIRONMENT, "theta=1.1")
+    np.testing.assert_allclose(xd.theory_outliers([3.0], laws.Uniform(-1, 1), 1.0)[0],
+                               d.outliers([3.3], laws.Uniform(-1, 1), variance=1.0)[0])
+
+
+def test_moment_bias_against_monte_carlo():
+    # E tr H^k / n at n = 30 over many draws: the limit plus the derived bias, within 5 standard errors
+    n, draws = 30, 1000
+    vals = xd.bulk_moment_draws.uncached("two_point", n, draws, 11)
+    nu, s2, _ = xd.bulk_case("two_point")
+    lim = np.array([1 + s2, 1 + 4 * s2 + 2 * s2**2])
+    se = vals.std(axis=0, ddof=1) / math.sqrt(draws)
+    assert np.all(np.abs(vals.mean(0) - lim - xd.moment_bias("two_point", n)) < 5 * se)
+    assert np.all(np.abs(vals.mean(0) - lim) > 5 * se)  # the bias is resolved at this n
+
+
+def test_secular_outlier_is_the_top_eigenvalue():
+    n = 200
+    bulk = d.bulk_points(laws.Uniform(-2.5, 2.5), n - 1)
+    for seed in (1, 2):
+        h = d.sample_deformed_wigner([3.2], bulk, rng=seed)
+        mu, u = np.linalg.eigh(h[1:, 1:])
+        lam = xu.secular_outlier(np.array([h[0, 0]]), ((h[1:, 0] @ u) ** 2)[None, :], mu)
+        assert lam[0] == pytest.approx(np.linalg.eigvalsh(h)[-1], abs=1e-10)
+
+
+def test_universality_sweep_groups():
+    uni = xu.universality_sweep(200, groups=3, rows=20, seed=0, entry_laws=(("rademacher", {}),))
+    u = uni["rademacher"]
+    assert u["group_means"].shape == (3,) and u["group_variances"].shape == (3,) and u["scaled"].size == 60
+    assert u["kappa4"] == -2 and u["variance_pred"] < u["variance_gauss"] < u["variance_finite_rank"]
 
 
 def test_growing_sweep_separation_and_ratio():
-    g = xd.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=np.random.SeedSequence(1))
+    g = xg.growing_sweep([100, 200, 400], alphas=[0.5], draws=1, seed=np.random.SeedSequence(1))
     sep, coin = g[("separated", 0.5)], g[("coincident", 0.5)]
     h = d.outliers([3.0], laws.Uniform(-1, 1), variance=1.0)[1][0]
     assert sep["separation"] == pytest.approx(2.0 / 19 / math.sqrt(2 * h / 400))
@@ -250,7 +299,9 @@ def test_growing_sweep_separation_and_ratio():
 def test_rect_and_denoise_experiments():
     rect = xp.rect_experiment(300, 150, [1.0, 3.0], draws=2, seed=2)
     assert rect["ratio"] == 0.5 and rect["inverse_error"] < 1e-10
-    assert rect["s_err"] < 0.1 and rect["ov_err"] < 0.15
+    assert rect["pooled_mask"].tolist() == [True, False] and rect["pooled"].shape == (2, 3)
+    assert abs(rect["pooled"][:, 0].mean() - rect["pooled_theory"][0]) < 0.1
+    assert np.all(np.abs(rect["pooled"][:, 1:].mean(0) - rect["pooled_theory"][1:]) < 0.15)
     demo = xp.denoise_experiment(400, 200, [3.0, 2.0, 0.5], seed=4)
     assert demo["expected_rank"] == 2 and demo["sure_rank"] <= demo["rank"] <= demo["expected_rank"]
     assert demo["errors"]["shrinkage"] < demo["errors"]["truncation"] < demo["errors"]["none"]
@@ -268,13 +319,8 @@ def test_network_pruning_summary():
 
 
 def test_statistics_is_a_pure_function_of_settings_and_seed():
-    settings = {"bulk_n": 80, "outlier_n": 80, "outlier_draws": 1, "outlier_thetas": [-2.8, 3.0, 5.0],
-                "finite_rank_n": 80, "growing_ns": [40, 60, 80], "growing_alphas": [0.5], "growing_draws": 1,
-                "univ_n": 60, "univ_draws": 3, "rect_n": 80, "rect_m": 40, "rect_draws": 1, "rect_thetas": [2.0, 3.0]}
-    a, b = xd.statistics(settings, 7), xd.statistics(settings, 7)
-    assert a == b and all(math.isfinite(v) for v in a.values())
-    assert {"ks_uniform_1", "outlier_z_focus", "finite_rank_z", "slope_dev_separated_0.5", "cluster_ratio_dev_0.5",
-            "univ_z_gaussian", "univ_sd_dev_student_t_nu5", "rect_s_err", "rect_ov_err"} <= set(a)
+    a, b = xd.statistics({"bulk_n": 80}, 7), xd.statistics({"bulk_n": 80}, 7)
+    assert a == b and set(a) == {f"ks_{k}" for k in xd.BULK_CASES} and all(math.isfinite(v) for v in a.values())
 
 
 def test_figures_draw():
@@ -287,9 +333,9 @@ def test_figures_draw():
     from rmtlib.compendium.figures import deformed as figures
 
     bulk = xd.bulk_sweep(100, seed=0)
-    outl = xd.outlier_experiment([3.0, 5.0], laws.Uniform(-2.5, 2.5), 100, draws=1, seed=0)
-    grow = xd.growing_sweep([40, 60, 80], alphas=[0.5], draws=1, seed=0)
-    uni = xd.universality_sweep(60, draws=8, seed=0, entry_laws=(("gaussian", {}),))
+    outl = xd.outlier_experiment([3.0, 5.0], laws.Uniform(-2.5, 2.5), 100, draws=2, seed=0)
+    grow = xg.growing_sweep([40, 60, 80], alphas=[0.5], draws=1, seed=0)
+    uni = xu.universality_sweep(60, groups=2, rows=8, seed=0, entry_laws=(("gaussian", {}),))
     rect = xp.rect_experiment(80, 40, [2.0, 3.0], draws=1, seed=0)
     for fig in (figures.bulk(bulk), figures.outliers(outl), figures.growing(grow), figures.universality(uni),
                 figures.rectangular(rect)):

@@ -6,11 +6,13 @@ import scipy.stats
 
 from rmtlib import spectra
 from rmtlib.compendium.figures import products as figures
-from rmtlib.experiments import fitting, products as products_mc
+from rmtlib.compendium import nulls
+from rmtlib.experiments import fitting, products as products_mc, products_nulls, products_sim
 from rmtlib.models import percolation
 
 SMALL = {"chain_n0": 60, "curve_n0": 40, "sandwich_n": 60, "perc_n": 60, "perc_draws": 2, "wishart_scale": 0.03,
-         "wishart_draws": 2, "cavity_pool": 300, "cavity_sweeps": 6, "cavity_bins": 12}
+         "wishart_draws": 2, "cavity_pool": 300, "cavity_sweeps": 6, "cavity_bins": 12, "sweep_n0": [30, 40, 60],
+         "sweep_seeds": [3, 3, 2], "zero_n": 60, "zero_draws": 3, "wishart_stat_draws": 3, "cavity_replicas": 3}
 NETWORK = {"mlp_hidden": 4, "mlp_steps": 20, "mlp_n_small": 20, "mlp_n_large": 40, "fit_perc_size": 60, "n_outliers": 2}
 
 
@@ -92,3 +94,54 @@ def test_every_figure_draws_on_agg():
         header, rows = table
         assert rows and all(len(r) == len(header) for r in rows)
     plt.close("all")
+
+
+def _settings():
+    return {**products_mc.DEFAULTS, **SMALL}
+
+
+def test_product_sweep_comparisons_pass_and_a_wrong_scale_fails(monkeypatch):
+    sweep = products_sim.product_sweep(_settings(), 3)
+    assert sweep["sizes"] == [30, 40, 60] and [v.size for v in sweep["stats"]["chain1"]["g"]] == [3, 3, 2]
+    comps = products_nulls.product_comparisons(sweep)
+    ids = {c["id"] for c in comps}
+    assert {"chain1_g", "chain1_m2", "chain1_upper_edge", "chain1_lower_edge", "sandwich2_m4", "free_product_g"} <= ids
+    exact = {c["id"]: c["theory"] for c in comps}
+    assert exact["chain1_m2"] == pytest.approx(3.5) and exact["sandwich2_m4"] == pytest.approx(6.0)
+    monkeypatch.setenv("RMTLIB_PERTURB", "scale=2")
+    wrong = {c["id"]: c for c in products_nulls.product_comparisons(sweep)}
+    assert wrong["chain1_m2"]["theory"] == pytest.approx(3.5 * 4)
+    t = nulls.extrapolated(*wrong["chain1_m2"]["args"], **wrong["chain1_m2"]["kwargs"])
+    assert not t.passed
+
+
+def test_ratio_and_degree_perturbations_move_the_atoms(monkeypatch):
+    dims = (100, 50, 200)
+    assert products_mc.theory_zero_atom(dims) == pytest.approx(0.5)
+    w = products_mc.theory_wishart_atom(400, 200, 1.0)
+    assert w == pytest.approx(percolation.percolated_wishart_atom(400, 200, 1.0 / 200))
+    w_wigner = products_mc.theory_wigner_atom(2.0)
+    monkeypatch.setenv("RMTLIB_PERTURB", "ratio=1.02,degree=1.02")
+    assert products_mc.theory_zero_atom(dims) == pytest.approx(1 - 1 / 2.04)
+    assert products_mc.theory_sandwich_law(2.0).atom_mass(0.0) == pytest.approx(1 - 1 / 2.04)
+    assert products_mc.theory_wigner_atom(2.0) == pytest.approx(percolation.percolated_wigner_atom(2.04))
+    assert products_mc.theory_wishart_atom(400, 200, 1.0) == pytest.approx(
+        percolation.percolated_wishart_atom(408, 200, 1.02 / 200), abs=1e-5)
+    assert products_mc.theory_wishart_atom(400, 200, 1.0) != pytest.approx(w, abs=1e-3)
+    assert products_mc.theory_wigner_atom(2.0) < w_wigner - 0.005
+
+
+def test_percolated_sweep_comparisons():
+    s = _settings()
+    sweep = products_sim.percolated_sweep(s, 4)
+    assert sweep["zero"].shape == (len(s["perc_degrees"]), 3) and sweep["wishart"].shape == (3, 3)
+    np.testing.assert_allclose(sweep["m2"].mean(), 1.0, atol=0.2)
+    replicas = products_nulls.cavity_replicas(s, 4)
+    assert replicas.shape == (3,) and np.all(replicas > 0)
+    comps = products_nulls.percolated_comparisons(sweep, replicas)
+    ids = [c["id"] for c in comps]
+    assert ids[0] == "perc_atom_pooled" and "perc_atom_c1p00" in ids and "perc_atom_c6p00" not in ids
+    assert {"perc_m2", "perc_m4", "cavity_poisson", "wishart_atom_pooled"} <= set(ids)
+    for c in comps:
+        t = getattr(nulls, c["null"])(*c["args"], **c["kwargs"])
+        assert np.isfinite(t.value) and np.isfinite(t.threshold)

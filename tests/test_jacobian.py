@@ -16,7 +16,7 @@ from scipy.special import comb
 from rmtlib import spectra
 from rmtlib.compendium.calibration import Calibration
 from rmtlib.compendium.figures import jacobian as figures
-from rmtlib.experiments import jacobian as S, jacobian_sections as sections
+from rmtlib.experiments import jacobian as S, jacobian_moments as M, jacobian_sections as sections
 from rmtlib.laws import MarchenkoPastur
 from rmtlib.models import jacobian as J
 from rmtlib.models import mean_field
@@ -350,6 +350,27 @@ def test_sweep_is_a_pure_function_of_the_seed():
     assert a["rademacher"][40][0]["ks"] != a["rademacher"][40][1]["ks"]
 
 
+def test_forward_moments_follow_the_sampler_and_the_free_product():
+    task = {"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2, "depth": 3, "n": 60, "entries": "rademacher", "seed": 11}
+    res = M.forward_moments.uncached(task)
+    ev = J.sample_jacobian_spectrum("tanh", depth=3, widths=60, sigma_w=1.5, sigma_b=0.2, entries="rademacher", rng=11)
+    np.testing.assert_allclose(res["m"], [ev.mean(), np.mean(ev**2)], rtol=1e-10)
+    # linear phi: every derivative is 1, the conditional moments are those of the Fuss-Catalan law
+    cond = M.conditional_moments(1.0, np.ones((1, 3)), np.ones((1, 3)))
+    law = J.jacobian_law("linear", depth=3, sigma_w=1.0, sigma_b=0.0)
+    np.testing.assert_allclose(cond[0], [law.moment(1), law.moment(2)], rtol=1e-8)
+
+
+def test_perturbed_theory_moves_the_judged_law(monkeypatch):
+    task = {"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2, "depth": 1, "n": 40, "entries": "gaussian", "seed": 3}
+    base = S.run_task(task)
+    monkeypatch.setenv("RMTLIB_PERTURB", "scale=1.3")
+    moved = S.run_task(task)
+    assert moved["m1"] == base["m1"] and moved["ks"] != base["ks"]
+    assert M.limit_theory({"activation": "tanh", "sigma_w": 1.5, "sigma_b": 0.2}, 2)[1] == pytest.approx(
+        1.3**2 * J.limit_moments("tanh", depth=2, sigma_w=1.5, sigma_b=0.2)[1], rel=1e-12)
+
+
 def test_calibration_bound_scales_like_inverse_sqrt_n():
     cal = Calibration.load("jacobian")
     (entry,) = [e for e in cal.entries if e["statistic"] == "ks_L3_gaussian" and e["n"] == 400]
@@ -403,12 +424,16 @@ def test_sections_are_pure_and_figures_draw():
     rect = sections.rectangular(n=30, seed=2)
     assert rect["cases"]["tanh"]["run"]["atom_fraction"] == pytest.approx(rect["cases"]["tanh"]["zero_fraction"])
     assert rect["cases"]["relu"]["band"][0] < 0.5 < rect["cases"]["relu"]["band"][1]
-    moments = sections.depth_moments(depths=[1, 2], n=20, seeds=3, seed=5)
-    assert set(moments["worst"]) == set(sections.criticality_configs()) and moments["glue"]["crit_L"] == 2
+    moments = sections.depth_moments(depths=[1, 2], ns=[20, 30, 40], seeds=3, seed=5)
+    assert set(moments["stats"]) == set(sections.criticality_configs()) and moments["glue"]["crit_L"] == 2
+    mom = sections.universality_moments(setting, depth=2, entries_list=["gaussian", "rademacher"], ns=[20, 30, 40],
+                                        seeds=3, seed=7)
+    assert mom["stats"]["rademacher"]["ns"] == [20, 30, 40] and len(mom["stats"]["gaussian"]["ratio"][1][0]) == 3
     samples = sections.density_samples(setting, depths=[1], entries_list=["gaussian"], n=30, seed=6)
     laws = {1: S.cached_law("tanh", 1, 1.5, 0.2)}
     for fig in (figures.convergence(conv, [("all", ["gaussian", "student_t:3"])]), figures.rectangular(rect, bins=10),
-                figures.depth_moments(moments), figures.densities(samples, laws, bins=10)):
+                figures.depth_moments(moments), figures.densities(samples, laws, bins=10),
+                figures.universality_moments(mom)):
         assert fig.axes and any(ax.has_data() for ax in fig.axes)
         plt.close(fig)
 

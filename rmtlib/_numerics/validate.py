@@ -8,6 +8,11 @@ import numbers
 
 import numpy as np
 
+#: Largest matrix dimension accepted by `dimension` (a dense 10^6 x 10^6 float matrix is 8 TB).
+MAX_DIMENSION = 10**6
+#: Largest network depth accepted (the layer recursions run serially, one quadrature per layer).
+MAX_DEPTH = 10**5
+
 
 def as_generator(rng):
     """Return a `numpy.random.Generator` from a Generator, a seed or a SeedSequence.
@@ -73,16 +78,43 @@ def integer(name, value, *, low=None, high=None):
     return value
 
 
+def dimension(name, value, *, low=1):
+    """Check that `value` is a matrix dimension: an integer in [low, `MAX_DIMENSION`]."""
+    return integer(name, value, low=low, high=MAX_DIMENSION)
+
+
+def instance(name, value, cls):
+    """Check that `value` is an instance of `cls` (a class or tuple of classes) and return it."""
+    if not isinstance(value, cls):
+        kinds = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TypeError(f"{name} must be a {kinds}, got {type(value).__name__}")
+    return value
+
+
 def choice(name, value, options):
     """Check that `value` is one of `options` (listed in the error) and return it."""
-    if value not in options:
+    if not any(isinstance(value, type(o)) and value == o for o in options):
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
 
 
+def complex_array(name, values):
+    """Convert `values` (any shape) to a complex array, refusing NaN, inf and non-numbers."""
+    try:
+        arr = np.asarray(values, dtype=complex)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of complex numbers, got {values!r:.60}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite values")
+    return arr
+
+
 def real_array(name, values, *, ndim=1, finite=True):
-    """Convert `values` to a float array of the given dimension, refusing NaN or inf."""
-    raw = np.asarray(values)
+    """Convert `values` to a float array of the given dimension (None: any), refusing NaN or inf."""
+    try:
+        raw = np.asarray(values)
+    except ValueError:  # ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of real numbers, got {values!r:.60}") from None
     if np.iscomplexobj(raw):
         raise ValueError(f"{name} must be real, got complex values (take .real if the imaginary "
                          "parts are rounding errors)")
@@ -90,7 +122,7 @@ def real_array(name, values, *, ndim=1, finite=True):
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be an array of real numbers, got {values!r:.60}") from None
-    if arr.ndim != ndim:
+    if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-dimensional array, got shape {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite values")

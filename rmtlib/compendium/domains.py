@@ -11,8 +11,9 @@ Each chapter declares, beside its profiles, ``<profile_dir>/<stem>.domains.json`
      "estimate": {"bytes_per_size2": 64, "paper_seconds": 60}}
 
 A parameter has exactly one of ``int``, ``float`` (closed ranges ``[low, high]``), ``bool``
-(``true``), ``str`` (``true``: any text) or ``choices``; a list value is checked element by element
-(nested lists too) and its length against ``length``. Parameters marked ``size`` are matrix
+(``true``), ``str`` (``true``: any text), ``choices`` or ``records`` (a list of tuples, one domain
+per position, e.g. ``[{"choices": ["tanh"]}, {"float": [0, 1]}]``); a list value is checked element
+by element (nested lists too) and its length against ``length``. Parameters marked ``size`` are matrix
 dimensions: a run holds about ``bytes_per_size2 x N^2`` bytes for its largest size N, and takes
 about ``paper_seconds x (N / N_paper)^3`` seconds on 2 cores, N_paper the largest size of the
 defaults.
@@ -28,7 +29,7 @@ from pathlib import Path
 
 __all__ = ["Domains", "available_memory", "load"]
 
-_KINDS = ("int", "float", "bool", "str", "choices")
+_KINDS = ("int", "float", "bool", "str", "choices", "records")
 
 
 def available_memory() -> int | None:
@@ -54,6 +55,8 @@ def _leaves(value):
 
 
 def _describe(spec: dict) -> str:
+    if "records" in spec:
+        return "tuples (" + "; ".join(_describe(field) for field in spec["records"]) + ")"
     if "choices" in spec:
         return "one of " + ", ".join(map(repr, spec["choices"]))
     for kind, word in (("int", "integers"), ("float", "numbers")):
@@ -110,7 +113,12 @@ class Domains:
                 if not isinstance(value, (list, tuple)) or not length[0] <= len(value) <= length[1]:
                     raise ValueError(f"parameter {name} = {value!r} of notebook {self.stem!r} must be a "
                                      f"list of {length[0]} to {length[1]} items, each {_describe(spec)}")
-            bad = [leaf for leaf in _leaves(value) if not self._leaf_ok(spec, leaf)]
+            if "records" in spec:
+                fields = spec["records"]
+                bad = [row for row in value if not isinstance(row, (list, tuple)) or len(row) != len(fields)
+                       or not all(self._leaf_ok(f, v) for f, v in zip(fields, row))]
+            else:
+                bad = [leaf for leaf in _leaves(value) if not self._leaf_ok(spec, leaf)]
             if bad:
                 raise ValueError(f"parameter {name} = {value!r} of notebook {self.stem!r} is out of its "
                                  f"domain ({spec['description']}): valid values are {_describe(spec)}")

@@ -12,6 +12,7 @@ from numbers import Real
 
 import numpy as np
 from scipy import linalg
+from scipy.sparse import linalg as sparse_linalg
 
 from rmtlib import laws
 from rmtlib._numerics import validate as _validate
@@ -40,11 +41,18 @@ def growing_thetas(n, alpha, arrangement):
 
 @simulation
 def growing_tops(n, alpha, arrangement, seed):
-    """The sorted top ``k`` eigenvalues of ``R/sqrt(n) + diag(thetas, bulk)`` (bulk: quantiles of U[-1,1])."""
+    """The sorted top ``k`` eigenvalues of ``R/sqrt(n) + diag(thetas, bulk)`` (bulk: quantiles of U[-1,1]).
+
+    Up to 8 outliers are found by Lanczos iteration (they lie well above the bulk), more by LAPACK.
+    """
     n = _validate.integer("n", n, low=2)
     th = growing_thetas(n, alpha, arrangement)
     h = sample_deformed_wigner(th, bulk_points(BULK, n - th.size), variance=1.0,
                                rng=np.random.default_rng(np.random.SeedSequence(_validate.seed_int(seed))))
+    if th.size <= 8 and n > 4 * th.size + 20:
+        v0 = np.ones(n) / math.sqrt(n)
+        return np.sort(sparse_linalg.eigsh(h, k=th.size, which="LA", tol=1e-12, v0=v0,
+                                           return_eigenvectors=False))
     return np.sort(linalg.eigh(h, eigvals_only=True, subset_by_index=[n - th.size, n - 1]))
 
 
@@ -80,8 +88,10 @@ def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coinci
 
     Parameters
     ----------
-    ns, alphas, draws : sequence of int, sequence of float, int
-        Matrix sizes (at least 3), exponents, draws per (n, alpha, arrangement).
+    ns, alphas : sequence of int, sequence of float
+        Matrix sizes (at least 3) and exponents.
+    draws : int or sequence of int
+        Draws per (n, alpha, arrangement), or one count per alpha.
     seed : int or SeedSequence
         Master seed (one spawned child per task).
     arrangements : sequence of str
@@ -104,7 +114,8 @@ def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coinci
     and (def-cluster).
     """
     ns = [int(n) for n in ns]
-    tasks = [(a, al, n) for a in arrangements for al in alphas for n in ns for _ in range(draws)]
+    per_alpha = dict(zip(alphas, np.broadcast_to(np.asarray(draws, int), (len(alphas),)).tolist()))
+    tasks = [(a, al, n) for a in arrangements for al in alphas for n in ns for _ in range(per_alpha[al])]
     seeds = np.random.SeedSequence(_validate.seed_int(seed)).spawn(len(tasks))
     rows = [growing_outliers(n, alpha=al, arrangement=a, seed=s) for (a, al, n), s in zip(tasks, seeds)]
     out = {}

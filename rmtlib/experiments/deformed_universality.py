@@ -48,19 +48,20 @@ def secular_outlier(theta_plus_d, weights, mu):
     -----
     Schur complement of the first coordinate. ``f`` increases from -inf to +inf on
     ``(max mu, inf)`` and ``f(max mu + a) >= 0`` for ``a = max(theta + d - max mu, 0) + sqrt(sum w)``,
-    so bisection between these ends, refined by two Newton steps, finds the root.
+    so Newton's method safeguarded by bisection (a step leaving the current bracket is replaced by
+    its midpoint, and every evaluation shrinks the bracket) finds the root from the right end.
     """
     top = float(np.max(mu))
     lo = np.full(theta_plus_d.shape, top)
     hi = top + np.maximum(theta_plus_d - top, 0.0) + np.sqrt(weights.sum(axis=1)) + 1e-12
-    f = lambda x: x - theta_plus_d - np.sum(weights / (x[:, None] - mu[None, :]), axis=1)
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        up = f(mid) > 0
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    x = 0.5 * (lo + hi)
-    for _ in range(2):
-        x = x - f(x) / (1.0 + np.sum(weights / (x[:, None] - mu[None, :]) ** 2, axis=1))
+    x = hi.copy()
+    for _ in range(30):
+        d = x[:, None] - mu[None, :]
+        fx = x - theta_plus_d - np.sum(weights / d, axis=1)
+        up = fx > 0
+        hi, lo = np.where(up, x, hi), np.where(up, lo, x)
+        step = x - fx / (1.0 + np.sum(weights / d**2, axis=1))
+        x = np.where((step >= lo) & (step <= hi) & (step > top), step, 0.5 * (lo + hi))
     return x
 
 

@@ -1,6 +1,8 @@
 """Monte Carlo sweeps of the Jacobian chapter: KS distance to the limit over entry laws, sizes and seeds.
 
-Every Monte Carlo quantity is a pure function of a task (a dict of parameters and a seed) and a
+Every Monte Carlo quantity is a pure function of a task (a dict of parameters and a seed), cached by
+`rmtlib.experiments.cache.simulation` (`simulate_task`), and judged against `theory_law`, the limit
+law as `rmtlib.experiments.theory` presents it to the checks (perturbed in a power run). A
 sweep is a map of `run_task` over tasks whose seeds come from ``SeedSequence(seed).spawn``, so a
 sweep gives identical numbers serially or on any pool of workers.
 

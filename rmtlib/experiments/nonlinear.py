@@ -22,7 +22,7 @@ from rmtlib.experiments import theory
 from rmtlib.experiments.cache import simulation
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "constants", "law", "layer_laws", "sizes", "density_cases",
+__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "constants", "law", "unperturbed_law", "layer_laws", "sizes", "density_cases",
            "density_draws", "layer_draws", "key", "layer_key", "statistics", "eta_zeta_table",
            "law_properties", "density_panels", "layer_study"]
 
@@ -75,6 +75,11 @@ def _gram_law(eta, zeta, phi, psi):
 @functools.cache
 def _compared(eta, zeta, phi, psi, scale):
     return theory.law(_gram_law(eta, zeta, phi, psi))  # scale keys the cache: theory.law reads it
+
+
+def unperturbed_law(activation, phi, psi):
+    """`nonlinear.gram_law` of an activation at phi, psi, never perturbed (for exact checks; cached)."""
+    return _gram_law(*nl.eta_zeta(activation), phi, psi)
 
 
 def law(activation, phi, psi):

@@ -13,22 +13,22 @@ import time
 import numpy as np
 
 from rmtlib.experiments.cache import simulation
-from rmtlib.experiments.nonlinear import DEFAULTS, law, sizes
+from rmtlib.experiments.nonlinear import DEFAULTS, law, sizes, unperturbed_law
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["RIDGE_DEFAULTS", "loss_from_law", "memorization_study", "ridge_draws", "ridge_losses"]
+__all__ = ["RIDGE_DEFAULTS", "loss_from_law", "memorization_study", "ridge_draws", "ridge_losses", "scale_slope"]
 
 RIDGE_DEFAULTS = {
     "mem_cases": [["tanh", 0.5, 0.5], ["relu_centered", 1.0, 0.5], ["abs_centered", 0.5, 1.0]],
     "gammas": [0.01, 0.1, 1.0],
     "mem_sizes": [100, 200, 400],
-    "mem_seeds": 12,
+    "seeds": 12,
     "mem_targets": 2,
     "order_alphas": [-1.0, 0.0, 1.0],
     "order_gamma": 0.01,
 }
 """Cases, ridge parameters, sizes n0, seeds per size, targets per data point, and the ordering study
-(f_alpha, eta = 1, at phi = psi = 1/2 and the largest size)."""
+(f_alpha, eta = 1, at phi = psi = 1/2 and the middle size)."""
 
 ORDER_SHAPE = (0.5, 0.5)
 """(phi, psi) of the ordering study: c = n1 / m = 1."""
@@ -58,15 +58,15 @@ def ridge_losses(features, targets, gammas):
     -----
     W* = (F F^T / m + gamma I)^-1 F T^T / m and loss (1 / (n2 m)) ||T - W*^T F||_F^2; its
     expectation over N(0, 1) targets is (gamma^2 / m) tr (K + gamma)^-2, K = F^T F / m
-    (book/derivations.md, eq. (alg-pw-loss)).
+    (book/derivations.md, eq. (alg-pw-loss)). The normal equations are solved for every gamma at
+    once through one eigendecomposition F F^T / m = U diag(lambda) U^T:
+    W*^T F = (U^T F T^T / m)^T diag(1 / (lambda + gamma)) U^T F.
     """
     n1, m = features.shape
-    gram, cross = features @ features.T / m, features @ targets.T / m
-    out = []
-    for g in gammas:
-        readout = np.linalg.solve(gram + g * np.eye(n1), cross)
-        out.append(np.mean((targets - readout.T @ features) ** 2))
-    return np.array(out)
+    lam, basis = np.linalg.eigh(features @ features.T / m)
+    rotated = basis.T @ features
+    cross = rotated @ targets.T / m
+    return np.array([np.mean((targets - cross.T @ (rotated / (lam + g)[:, None])) ** 2) for g in gammas])
 
 
 def _fit(activation, n0, phi, psi, targets, gammas, seq):
@@ -93,17 +93,18 @@ def ridge_draws(settings, seed):
     -------
     dict
         ``cases`` {(activation, phi, psi): ndarray (sizes, seeds, gammas)} and ``order``
-        {alpha: ndarray (seeds,)} (f_alpha at ``order_gamma``, the largest size).
+        {alpha: ndarray (seeds,)} (f_alpha at ``order_gamma``, the middle size).
     """
     s = _settings(settings)
     cases = {}
     for j, (act, phi, psi) in enumerate(s["mem_cases"]):
         cases[(act, float(phi), float(psi))] = np.array(
             [[_fit(act, n0, phi, psi, s["mem_targets"], s["gammas"], np.random.SeedSequence([seed, 5, j, i, r]))
-              for r in range(s["mem_seeds"])] for i, n0 in enumerate(s["mem_sizes"])])
-    order = {alpha: np.array([_fit(layers.alpha_family(alpha), s["mem_sizes"][-1], *ORDER_SHAPE, s["mem_targets"],
+              for r in range(s["seeds"])] for i, n0 in enumerate(s["mem_sizes"])])
+    middle = s["mem_sizes"][len(s["mem_sizes"]) // 2]
+    order = {alpha: np.array([_fit(layers.alpha_family(alpha), middle, *ORDER_SHAPE, s["mem_targets"],
                                    [s["order_gamma"]], np.random.SeedSequence([seed, 6, j, r]))[0]
-                              for r in range(s["mem_seeds"])])
+                              for r in range(s["seeds"])])
              for j, alpha in enumerate(s["order_alphas"])}
     return {"cases": cases, "order": order}
 
@@ -134,6 +135,29 @@ def loss_from_law(spectral_law, gammas, c):
     return (1.0 - c) + c * np.sum(w[None, :] * g**2 / (x[None, :] + g) ** 2, axis=1)
 
 
+def scale_slope(spectral_law, gammas, c):
+    """d E_train / d s at s = 1 when the law is pushed forward by x -> s x (how a scale error moves it).
+
+    Parameters
+    ----------
+    spectral_law : SpectralLaw
+    gammas : array_like
+    c : float
+
+    Returns
+    -------
+    ndarray
+
+    Notes
+    -----
+    d/ds of c integral gamma^2 / (s x + gamma)^2 dmu(x) at s = 1 is -2 c integral gamma^2 x / (x + gamma)^3 dmu(x)
+    (differentiating the functional of `loss_from_law`).
+    """
+    g = np.asarray(gammas, dtype=float)[:, None]
+    x, w = spectral_law.discretize()
+    return -2.0 * c * np.sum(w[None, :] * g**2 * x[None, :] / (x[None, :] + g) ** 3, axis=1)
+
+
 def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5, 0.75, 1.0),
                        curve_shapes=((0.5, 1.0), (0.5, 0.5), (1.0, 0.5))):
     """Training-loss curves at eta = 1, and the ridge fits of `ridge_draws` with their theory.
@@ -154,7 +178,7 @@ def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5
     dict
         ``gammas`` (curve grid), ``curves`` {(phi, psi): {zeta: E_train}}, ``seconds`` (per curve);
         ``cases`` {(act, phi, psi): {"curve": theory on the grid, "theory": theory at ``mc_gammas``,
-        "values": fitted losses (sizes, seeds, gammas)}}, ``mc_gammas``, ``sizes``;
+        "values": fitted losses (sizes, seeds, gammas), "slope": `scale_slope` at ``mc_gammas``}}, ``mc_gammas``, ``sizes``;
         ``order`` {alpha: (fitted losses, theory, zeta)} at ``order_gamma``; ``exact``: largest
         deviation of `loss_from_law` from `nonlinear.training_loss` (implicit differentiation).
     """
@@ -169,9 +193,10 @@ def memorization_study(settings, seed, *, curve_points=30, zetas=(0.0, 0.25, 0.5
     for (act, phi, psi), values in draws["cases"].items():
         compared = law(act, phi, psi)
         cases[(act, phi, psi)] = {"curve": loss_from_law(compared, grid, phi / psi),
-                                  "theory": loss_from_law(compared, s["gammas"], phi / psi), "values": values}
+                                  "theory": loss_from_law(compared, s["gammas"], phi / psi), "values": values,
+                                  "slope": scale_slope(compared, s["gammas"], phi / psi)}
         eta, zeta = nl.eta_zeta(act)
-        exact = max(exact, np.max(np.abs(loss_from_law(nl.gram_law(act, phi=phi, psi=psi), s["gammas"], phi / psi)
+        exact = max(exact, np.max(np.abs(loss_from_law(unperturbed_law(act, phi, psi), s["gammas"], phi / psi)
                                          - nl.training_loss(s["gammas"], eta=eta, zeta=zeta, phi=phi, psi=psi))))
     order = {}
     for alpha, values in draws["order"].items():

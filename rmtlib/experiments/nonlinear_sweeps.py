@@ -5,8 +5,8 @@ spectrum, measured over independent seeds at three or more sizes so that their f
 be fitted (mean(n) = a + b/n) and its intercept a compared with the theory:
 
 - `moment_draws` (simulation): the first two moments of M = Y Y^T / m for every density case of
-  `rmtlib.experiments.nonlinear.density_draws`, at each of ``moment_sizes``, ``moment_seeds``
-  seeds each; `moment_study` adds the theory's moments (through `rmtlib.experiments.theory`).
+  `rmtlib.experiments.nonlinear.density_draws`, at each of ``moment_sizes``, ``seeds`` seeds
+  each; `moment_study` adds the theory's moments (through `rmtlib.experiments.theory`).
 - `width_draws` (simulation): the eigenvalues of the last layer of f_alpha networks at each of
   ``layer_widths``; `width_study` turns them into linear statistics and KS distances against the
   layer laws.
@@ -24,9 +24,8 @@ __all__ = ["LAYER_STATISTICS", "ORDERS", "SWEEP_DEFAULTS", "gram_moments", "law_
 
 SWEEP_DEFAULTS = {
     "moment_sizes": [200, 400, 800],
-    "moment_seeds": 10,
     "layer_widths": [125, 250, 500],
-    "layer_seeds": 8,
+    "seeds": 12,
 }
 """Sizes and seeds of the sweeps (the notebook's parameters of the same names)."""
 
@@ -77,8 +76,8 @@ def moment_draws(settings, seed):
     Parameters
     ----------
     settings : dict
-        ``n0``-free keys of `DEFAULTS` and `SWEEP_DEFAULTS`: ``activations``, ``shapes``,
-        ``moment_sizes``, ``moment_seeds``.
+        ``activations``, ``shapes``, ``moment_sizes`` and ``seeds`` (missing keys take `DEFAULTS`
+        and `SWEEP_DEFAULTS`).
     seed : int
         Root seed (case j, size i, draw r: ``SeedSequence([seed, 3, j, i, r])``).
 
@@ -91,7 +90,7 @@ def moment_draws(settings, seed):
     out = {}
     for j, case in enumerate(density_cases(s)):
         out[case] = np.array([[gram_moments(_features(case, n0, np.random.default_rng(
-            np.random.SeedSequence([seed, 3, j, i, r])))) for r in range(s["moment_seeds"])]
+            np.random.SeedSequence([seed, 3, j, i, r])))) for r in range(s["seeds"])]
             for i, n0 in enumerate(s["moment_sizes"])])
     return out
 
@@ -125,12 +124,12 @@ def moment_study(settings, seed):
 
 @simulation
 def width_draws(settings, seed):
-    """Eigenvalues of the last layer of f_alpha networks at each width, ``layer_seeds`` draws each.
+    """Eigenvalues of the last layer of f_alpha networks at each width, ``seeds`` draws each.
 
     Parameters
     ----------
     settings : dict
-        ``layer_alphas``, ``depth``, ``layer_widths``, ``layer_seeds``.
+        ``layer_alphas``, ``depth``, ``layer_widths``, ``seeds``.
     seed : int
         Root seed (alpha j, width i, draw r: ``SeedSequence([seed, 4, j, i, r])``).
 
@@ -142,13 +141,14 @@ def width_draws(settings, seed):
     s = _settings(settings)
     return {alpha: [[layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
                                           rng=np.random.SeedSequence([seed, 4, j, i, r]))[-1]
-                     for r in range(s["layer_seeds"])] for i, n in enumerate(s["layer_widths"])]
+                     for r in range(s["seeds"])] for i, n in enumerate(s["layer_widths"])]
             for j, alpha in enumerate(s["layer_alphas"])}
 
 
-LAYER_STATISTICS = {"m1": lambda x: x, "g": lambda x: 1.0 / (1.0 + x)}
-"""Linear statistics of the last layer: the mean eigenvalue m1 and g = -G(-1), the mean of 1/(1 + x)
-(bounded, so that the O(1) outlier eigenvalue of a finite network moves it by O(1/n) only)."""
+LAYER_STATISTICS = {"m1": (lambda x: x, lambda x: x), "g": (lambda x: 1.0 / (1.0 + x), lambda x: -x / (1.0 + x) ** 2)}
+"""Linear statistics f of the last layer, each with x f'(x) (the derivative of its mean under a scale
+x -> s x at s = 1): the mean eigenvalue m1 and g = -G(-1), the mean of 1/(1 + x) (bounded, so that
+the O(1) outlier eigenvalue of a finite network moves it by O(1/n) only)."""
 
 
 def law_mean(spectral_law, function):
@@ -172,8 +172,9 @@ def width_study(settings, seed, *, phi=0.5):
     dict
         ``widths``; per alpha: ``values`` {name: per-width arrays} for the names of
         `LAYER_STATISTICS`, ``own`` {name: value of the layer-L law}, ``first`` {name: value of the
-        layer-1 law} (laws through `rmtlib.experiments.theory`), ``ks`` per-width arrays of the KS
-        distance to the layer-L law.
+        layer-1 law} (laws through `rmtlib.experiments.theory`), ``slope`` {name: its derivative
+        under a scale error of the layer-L law}, ``ks`` per-width arrays of the KS distance to the
+        layer-L law.
 
     Notes
     -----
@@ -186,9 +187,10 @@ def width_study(settings, seed, *, phi=0.5):
         laws_ = layer_laws(alpha, phi, s["depth"])
         out[alpha] = {
             "values": {name: [np.array([np.mean(f(ev)) for ev in draws]) for draws in per_width]
-                       for name, f in LAYER_STATISTICS.items()},
-            "own": {name: law_mean(laws_[-1], f) for name, f in LAYER_STATISTICS.items()},
-            "first": {name: law_mean(laws_[1], f) for name, f in LAYER_STATISTICS.items()},
+                       for name, (f, _) in LAYER_STATISTICS.items()},
+            "own": {name: law_mean(laws_[-1], f) for name, (f, _) in LAYER_STATISTICS.items()},
+            "first": {name: law_mean(laws_[1], f) for name, (f, _) in LAYER_STATISTICS.items()},
+            "slope": {name: law_mean(laws_[-1], df) for name, (_, df) in LAYER_STATISTICS.items()},
             "ks": [np.array([spectra.ks_distance(ev, laws_[-1]).statistic for ev in draws]) for draws in per_width],
         }
     return out

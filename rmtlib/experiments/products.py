@@ -6,9 +6,8 @@ it back and judge it against the theory. Every law or number a check compares wi
 ``ratio`` multiplies the dimension ratios ``c_k = N_0/N_k`` (``c = N/M`` of the sandwich and of the
 percolated Wishart matrix) and ``degree`` the mean degree of the sparse laws.
 
-One function per section: :func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`,
-:func:`trained_network` (with :func:`family_fits`) and :func:`spin_glass`; :func:`statistics` is the
-map ``(settings, seed) -> {name: float}`` of the calibrated (regression) scalars.
+One function per section (:func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`,
+:func:`trained_network`, :func:`spin_glass`); :func:`statistics` gives the calibrated (regression) scalars.
 """
 
 from __future__ import annotations
@@ -147,14 +146,11 @@ def sandwich_key(ratio):
 def _rel(a, b):
     return abs(a - b) / abs(b)
 
-
 def _ks(ev, law):
     return spectra.ks_distance(ev, law, tol=ZERO_RTOL * np.abs(ev).max()).statistic
 
-
 def _mean_se(values):
     return float(np.mean(values)), float(np.std(values, ddof=1) / np.sqrt(len(values)))
-
 
 def _chain_stats(dims, ev, k):
     law = theory_chain_law(tuple(dims))
@@ -300,10 +296,7 @@ def percolated(settings, seed):
 def run(settings, seed):
     """Every Monte Carlo section of the chapter judged: :func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`.
 
-    Returns
-    -------
-    dict
-        Their results in one dict, ``stats`` holding all their statistics, and ``settings``.
+    Returns the union of their results, ``stats`` holding all their statistics, and ``settings``.
     """
     parts = [wishart_chains(settings, seed), sandwiches(settings, seed), percolated(settings, seed)]
     stats = {k: v for part in parts for k, v in part["stats"].items()}
@@ -331,7 +324,7 @@ def trained_network(settings, seed):
     settings : dict
         Keys of :data:`NETWORK_DEFAULTS` (``mlp_*``).
     seed : int
-        Seed of :func:`rmtlib.experiments.curvature.curvature_spectra` (subset and initialisation).
+        Seed of the subset and the initialisation.
 
     Returns
     -------

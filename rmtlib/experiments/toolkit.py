@@ -61,7 +61,6 @@ def _check(case, n):
         raise ValueError(f"n must be an even integer >= 4, got {n!r}")
 
 
-@functools.lru_cache(maxsize=32)
 def case_law(case, *, deformation=DEFORMATION, ratio_factor=1.0):
     """Return the limiting law of a case (see the module table), built once per argument set.
 
@@ -88,6 +87,11 @@ def case_law(case, *, deformation=DEFORMATION, ratio_factor=1.0):
     Silverstein and Bai (1995), Theorem 1.1.
     """
     _check(case, 4)
+    return _law(case, float(deformation), float(ratio_factor))
+
+
+@functools.lru_cache(maxsize=32)
+def _law(case, deformation, ratio_factor):
     half, two = (laws.MarchenkoPastur(ratio_factor * r) for r in RATIOS)
     if case == "semicircle":
         return laws.Semicircle(variance=1.0)

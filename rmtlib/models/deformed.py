@@ -16,117 +16,22 @@ with squared overlap ``H'(theta)`` (Capitaine, Donati-Martin, Féral & Février 
 from __future__ import annotations
 
 import math
-import warnings
-from numbers import Real
 
 import numpy as np
-from scipy import integrate, optimize
+from scipy import optimize
 
 from rmtlib import entries as _entries, free, laws
 from rmtlib._numerics import validate as _validate
+from rmtlib.models._real_axis import discrete_parts, hull, outside, real_transforms
+from rmtlib.spectral_law import SpectralLaw
 
 __all__ = ["bulk_edges", "bulk_points", "cluster_sd_prediction", "deformed_wigner_law", "measure_outliers",
            "outlier_fluctuation_variance", "outliers", "random_direction_outlier", "real_transforms",
            "sample_deformed_wigner", "sample_wigner"]
 
 
-# ----------------------------------------------------------------------------- transforms of nu
-def _discrete_parts(nu):
-    """Return (locations, masses) of the atoms of ``nu`` (empty arrays if none)."""
-    atoms = tuple(getattr(nu, "atoms", ()))
-    if not atoms:
-        return np.zeros(0), np.zeros(0)
-    return tuple(np.array(atoms, dtype=float).reshape(-1, 2).T)
-
-
-def _continuous_intervals(nu):
-    """Return the support intervals of the absolutely continuous part with nonzero mass."""
-    mass = float(getattr(nu, "continuous_mass", 1.0 - _discrete_parts(nu)[1].sum()))
-    if mass <= 1e-14:
-        return []
-    return [(float(a), float(b)) for a, b in nu.support if b > a]
-
-
-def _hull(nu):
-    """Smallest interval containing ``supp nu`` (atoms included)."""
-    loc, _ = _discrete_parts(nu)
-    ends = list(loc) + [e for iv in _continuous_intervals(nu) for e in iv]
-    return min(ends), max(ends)
-
-
-def real_transforms(nu, u):
-    """Stieltjes transform and its derivative at real points outside the support of ``nu``.
-
-    Parameters
-    ----------
-    nu : SpectralLaw
-        A law from :mod:`rmtlib.laws` (atoms and support/density are used).
-    u : array_like of float
-        Real points, none of which may lie in ``supp nu``.
-
-    Returns
-    -------
-    g, g2 : ndarray
-        ``g = ∫ dnu(s) / (u - s)`` and ``g2 = ∫ dnu(s) / (u - s)^2``.
-
-    Notes
-    -----
-    Uniform ``U[a, b]``: closed forms, book/derivations.md, eq. (def-uniform-transforms). Atoms are
-    summed exactly; any other continuous part is integrated by adaptive quadrature (smooth integrand).
-    """
-    u = np.atleast_1d(np.asarray(u, dtype=float))
-    loc, mass = _discrete_parts(nu)
-    if np.any(np.isin(u, loc)):
-        raise ValueError("u must lie outside the support of nu (it hits an atom)")
-    d = u[:, None] - loc[None, :]
-    g = (mass / d).sum(axis=1) if loc.size else np.zeros_like(u)
-    g2 = (mass / d**2).sum(axis=1) if loc.size else np.zeros_like(u)
-    intervals = _continuous_intervals(nu)
-    for a, b in intervals:
-        if np.any((u >= a) & (u <= b)):
-            raise ValueError(f"u must lie outside the support of nu; {u} meets [{a}, {b}]")
-    if type(nu).__name__ == "Uniform" and len(intervals) == 1:
-        a, b = intervals[0]
-        return g + np.log((u - a) / (u - b)) / (b - a), g2 + 1.0 / ((u - a) * (u - b))
-    for a, b in intervals:
-        for i, x in enumerate(u):
-            g[i] += _toward_edge(lambda s, x=x: nu.density(s) / (x - s), a, b, x)
-            g2[i] += _toward_edge(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, x)
-    return g, g2
-
-
-def _toward_edge(f, a, b, x):
-    """Integral of f over [a, b] for x outside [a, b], on pieces that shrink geometrically toward
-    the endpoint nearest x (f varies on the scale of the distance to x there).
-
-    Quadrature warnings are errors: a silently wrong transform would move every outlier.
-    """
-    gap = (x - b) if x > b else (a - x)
-    width = b - a
-    offsets = [width]  # distances from the near endpoint, halving until small against the gap
-    floor = max(1e-3 * gap, 1e-13 * max(1.0, abs(a), abs(b)))
-    while offsets[-1] > floor:
-        offsets.append(offsets[-1] / 2.0)
-    offsets.append(0.0)
-    edges = [b - d for d in offsets] if x > b else [a + d for d in offsets]
-    total = 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", integrate.IntegrationWarning)
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            lo, hi = min(lo, hi), max(lo, hi)
-            scale = (hi - lo) * max(abs(f(t)) for t in (lo, 0.5 * (lo + hi), hi))
-            total += integrate.quad(f, lo, hi, limit=200, epsabs=1e-12 * max(scale, abs(total)),
-                                    epsrel=1e-10)[0]
-    return total
-
-
-def _outside(nu, u):
-    """Boolean mask: u lies outside supp nu."""
-    loc, _ = _discrete_parts(nu)
-    out = ~np.isin(u, loc)
-    for a, b in _continuous_intervals(nu):
-        out &= (u < a) | (u > b)
-    return out
+def _law(nu):
+    return _validate.instance("nu", nu, SpectralLaw)
 
 
 def outliers(thetas, nu, *, variance):
@@ -150,12 +55,10 @@ def outliers(thetas, nu, *, variance):
     Capitaine, Donati-Martin, Féral and Février (2011); book/derivations.md, eqs. (def-outlier-position)
     and (def-outlier-overlap). For ``nu = delta_0``: ``theta + sigma^2/theta`` and ``1 - sigma^2/theta^2``.
     """
-    s2 = _validate.positive("variance", variance)
-    th = np.atleast_1d(np.asarray(thetas, dtype=float))
-    if not np.all(np.isfinite(th)):
-        raise ValueError("thetas must be finite")
+    s2, nu = _validate.positive("variance", variance), _law(nu)
+    th = np.atleast_1d(_validate.real_array("thetas", thetas, ndim=None)).ravel()
     pos, ov = np.full(th.shape, np.nan), np.full(th.shape, np.nan)
-    ok = _outside(nu, th)
+    ok = outside(nu, th)
     if ok.any():
         g, g2 = real_transforms(nu, th[ok])
         slope = 1.0 - s2 * g2
@@ -183,7 +86,7 @@ def bulk_edges(nu, *, variance):
     Biane's edge equation, book/derivations.md, eq. (def-edge).
     """
     s2 = _validate.positive("variance", variance)
-    lo, hi = _hull(nu)
+    lo, hi = hull(_law(nu))
     spread = hi - lo + 2.0 * math.sqrt(s2) + 1.0
 
     def slope(w):
@@ -247,10 +150,8 @@ def random_direction_outlier(theta, nu, *, variance):
     ``S_bulk + theta u u^T`` and ``H(omega_0) = omega_0 + sigma^2/theta``; book/derivations.md,
     eq. (def-random-direction).
     """
-    s2 = _validate.positive("variance", variance)
-    if not isinstance(theta, Real) or theta <= 0:
-        raise ValueError(f"theta must be positive, got {theta!r}")
-    hi = _hull(nu)[1]
+    s2, theta = _validate.positive("variance", variance), _validate.positive("theta", theta)
+    hi = hull(_law(nu))[1]
     f = lambda w: real_transforms(nu, w)[0][0] - 1.0 / theta
     eps = 1e-12 * max(1.0, abs(hi))
     if f(hi + eps) <= 0:
@@ -284,7 +185,8 @@ def outlier_fluctuation_variance(theta, nu, *, variance, fourth_cumulant=0.0):
     eq. (def-fluctuation); it depends on ``kappa_4``: localized spikes are not universal (Capitaine,
     Donati-Martin & Féral 2009).
     """
-    s2 = _validate.positive("variance", variance)
+    s2, theta = _validate.positive("variance", variance), _validate.real("theta", theta)
+    fourth_cumulant = _validate.real("fourth_cumulant", fourth_cumulant, low=-2.0)  # E x^4 >= (E x^2)^2
     slope = outliers([theta], nu, variance=s2)[1][0]
     return float(s2 * (2.0 * slope + fourth_cumulant * slope**2 * (1.0 - slope)))
 
@@ -310,7 +212,7 @@ def cluster_sd_prediction(theta, k, n, nu, *, variance):
     ``H(theta) + sqrt(H' sigma^2 / n)`` times the spectrum of a ``k x k`` GOE with unit off-diagonal
     variance, whose empirical variance has mean ``k + 1 - 2/k``.
     """
-    s2 = _validate.positive("variance", variance)
+    s2, theta = _validate.positive("variance", variance), _validate.real("theta", theta)
     k = _validate.integer("k", k, low=1)
     n = _validate.integer("n", n, low=1)
     slope = outliers([theta], nu, variance=s2)[1][0]
@@ -335,11 +237,11 @@ def bulk_points(nu, n, *, grid="quantile", rng=None):
     ndarray
         Sorted points.
     """
-    n = _validate.integer("n", n, low=1)
-    if grid not in ("quantile", "iid"):
-        raise ValueError(f"grid must be 'quantile' or 'iid', got {grid!r}")
-    q = (np.arange(n) + 0.5) / n if grid == "quantile" else np.sort(_validate.as_generator(rng).random(n))
-    lo, hi = _hull(nu)
+    nu, n = _law(nu), _validate.dimension("n", n)
+    grid = _validate.choice("grid", grid, ("quantile", "iid"))
+    gen = _validate.as_generator(rng) if rng is not None or grid == "iid" else None
+    q = (np.arange(n) + 0.5) / n if grid == "quantile" else np.sort(gen.random(n))
+    lo, hi = hull(nu)
     if type(nu).__name__ == "Uniform":
         return lo + (hi - lo) * q
     a = np.full(n, lo - 1e-9 * (1 + abs(lo)))
@@ -349,7 +251,7 @@ def bulk_points(nu, n, *, grid="quantile", rng=None):
         up = np.asarray(nu.cdf(m)) >= q
         b = np.where(up, m, b)
         a = np.where(up, a, m)
-    loc, _ = _discrete_parts(nu)
+    loc, _ = discrete_parts(nu)
     if loc.size:  # snap to atoms that bisection reached to rounding accuracy
         near = np.abs(b[:, None] - loc[None, :]) < 1e-9 * (1 + hi - lo)
         b = np.where(near.any(axis=1), loc[near.argmax(axis=1)], b)
@@ -375,8 +277,8 @@ def sample_wigner(n, *, variance=1.0, entries="gaussian", rng, **params):
         Off-diagonal ``sigma x_ij / sqrt(n)``, diagonal ``sqrt(2) sigma x_ii / sqrt(n)`` (GOE for
         Gaussian entries).
     """
-    n = _validate.integer("n", n, low=1)
-    s2 = _validate.positive("variance", variance)
+    n, s2 = _validate.dimension("n", n), _validate.positive("variance", variance)
+    _entries.resolve((entries, params), name="entries")
     x = _entries.sample(entries, (n, n), rng=_validate.as_generator(rng), **params)
     r = np.triu(x, 1)
     r = r + r.T + math.sqrt(2.0) * np.diag(np.diag(x))
@@ -397,7 +299,8 @@ def sample_deformed_wigner(thetas, bulk, *, variance=1.0, entries="gaussian", rn
     -------
     ndarray, shape (N, N)
     """
-    diag = np.concatenate([np.atleast_1d(np.asarray(thetas, float)), np.asarray(bulk, float)])
+    diag = np.concatenate([np.atleast_1d(_validate.real_array("thetas", thetas, ndim=None)).ravel(),
+                           _validate.real_array("bulk", bulk)])
     h = sample_wigner(diag.size, variance=variance, entries=entries, rng=rng, **params)
     h[np.diag_indices_from(h)] += diag
     return h
@@ -422,8 +325,10 @@ def measure_outliers(thetas, bulk, *, variance=1.0, entries="gaussian", rng, vec
         ``positions``, ``overlaps`` (NaN without ``vectors``), in the order of ``thetas``; ``top``
         (largest eigenvalue not matched to a theta above the bulk).
     """
-    th = np.atleast_1d(np.asarray(thetas, float))
-    bulk = np.asarray(bulk, float)
+    th = np.atleast_1d(_validate.real_array("thetas", thetas, ndim=None)).ravel()
+    bulk, vectors = _validate.real_array("bulk", bulk), _validate.choice("vectors", vectors, (True, False))
+    if bulk.size == 0:
+        raise ValueError("bulk must not be empty")
     h = sample_deformed_wigner(th, bulk, variance=variance, entries=entries, rng=rng, **params)
     mid = np.median(bulk)
     up = np.flatnonzero(th > mid)[np.argsort(-th[th > mid], kind="stable")]

@@ -74,9 +74,11 @@ class JacobianLaw(SpectralLaw):
     """
 
     def __init__(self, chain, q, depth):
-        self._chain = chain
-        self.q = np.asarray(q, dtype=float)
-        self.depth = depth
+        self._chain = _validate.instance("chain", chain, _Chain)
+        self.depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
+        self.q = _validate.real_array("q", q)
+        if self.q.size != depth or np.any(self.q < 0):
+            raise ValueError(f"q must hold depth = {depth} non-negative variances, got {q!r:.60}")
         self.width_ratios = chain.c.copy()
         c = chain.c
         rank = min(c[0], float(np.min(c[1:] * chain.p)))
@@ -205,7 +207,7 @@ def jacobian_law(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=N
     ``max(0, 1 - min(c_0, min_l c_l P(phi' != 0)))``; ``m_1 = prod_l chi_l``;
     ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (eqs. (jac-atom), (jac-moments)).
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     c = _ratios(width_ratios, depth)
     if q0 is not None:
@@ -240,7 +242,7 @@ def free_chain(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=Non
     acts as a projection of rank ``n_l``).  For square layers ``nu~_l = nu_l``, the law of
     ``phi'(sqrt(q^l) g)^2`` as a `GaussianPushforward`; otherwise a discrete `PointMasses`.
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     c = _ratios(width_ratios, depth)
     if np.any(c[1:-1] > 1.0):
@@ -266,12 +268,12 @@ def free_chain(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=Non
 # --------------------------------------------------------------------------------------------
 def _widths(widths, depth):
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
-        n = _validate.integer("widths", widths, low=1)
+        n = _validate.dimension("widths", widths)
         return [n] * (depth + 1)
-    ws = list(widths)
-    if len(ws) != depth + 1:
-        raise ValueError(f"widths must be one int or depth + 1 = {depth + 1} ints (n_0, ..., n_L), got {len(ws)}")
-    return [_validate.integer(f"widths[{k}]", w, low=1) for k, w in enumerate(ws)]
+    ws = list(widths) if isinstance(widths, (tuple, list, np.ndarray)) else None
+    if ws is None or len(ws) != depth + 1:
+        raise ValueError(f"widths must be one int or depth + 1 = {depth + 1} ints (n_0, ..., n_L), got {widths!r:.60}")
+    return [_validate.dimension(f"widths[{k}]", w) for k, w in enumerate(ws)]
 
 
 def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, entries="gaussian", x0=None,
@@ -316,10 +318,11 @@ def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, ent
     Memory: W^l and J are dense float64, about ``8 (n_l n_{l-1} + 2 n_L n_0)`` bytes at the widest
     layer, i.e. ~24 n^2 bytes for square layers (2.4 GB at n = 10^4); time O(L n^3).
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     ns = _widths(widths, depth)
-    name, params = _entries.resolve(entries)
+    name, params = _entries.resolve(entries, name="entries")
+    empirical_scale = _validate.choice("empirical_scale", empirical_scale, (True, False))
     method = _validate.choice("method", method, ("svd", "eigh"))
     act = _activation(activation)
     gen = _validate.as_generator(rng)
@@ -368,7 +371,7 @@ def limit_moments(activation, *, depth, sigma_w, sigma_b, width_ratios=None, q0=
     ``m_1 = prod_l chi_l``, ``m_2 / m_1^2 = 1/c_0 + sum_l E X_l^2 / (c_l (E X_l)^2)`` (book/derivations.md,
     eq. (jac-moments): normalised variances add under free multiplication).
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     c = _ratios(width_ratios, depth)
     q = layer_variances(activation, depth=depth, sigma_w=sigma_w, sigma_b=sigma_b, q0=q0)

@@ -81,10 +81,9 @@ def sample_layers(activation, *, n, m, depth, rng, w_entries="gaussian", center=
     The propagation Y^l = f(W^l Y^(l-1)) of the data through a deep random network, whose data
     covariance Pennington & Worah (NeurIPS 2017) follow through depth; its limit is `layer_laws`.
     """
-    n = _validate.integer("n", n, low=1)
-    m = _validate.integer("m", m, low=1)
-    depth = _validate.integer("depth", depth, low=1)
-    f = _centred_phi(activation, sigma=1.0, center=center)
+    n, m = _validate.dimension("n", n), _validate.dimension("m", m)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
+    f = _centred_phi(activation, sigma=1.0, center=_validate.choice("center", center, (True, False)))
     gen = _validate.as_generator(rng)
     wname, wpar = entries.resolve(w_entries, name="w_entries")
     Y = gen.standard_normal((n, m))
@@ -114,8 +113,11 @@ class GramFromKernel(SpectralLaw):
     """
 
     def __init__(self, kernel_law, *, lam):
-        self.kernel = kernel_law
+        self.kernel = _validate.instance("kernel_law", kernel_law, SpectralLaw)
         self.lam = _validate.positive("lam", lam)
+        if self.lam * (1.0 - kernel_law.atom_mass(0.0)) > 1.0 + 1e-12:
+            raise ValueError(f"lam = {self.lam:g} needs an atom of mass >= 1 - 1/lam at 0 in kernel_law "
+                             "(rank of K = Y^T Y / n is at most n)")
 
     def _stieltjes(self, z):
         z = np.asarray(z, dtype=complex)
@@ -162,7 +164,7 @@ def layer_laws(activation, *, phi, depth):
     converts to the n x n frame. With zeta = 0 every layer is MP(phi) (isospectral).
     """
     phi = _validate.positive("phi", phi)
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     eta, zeta = eta_zeta(activation)
     if abs(eta - 1.0) > 1e-8:
         raise ValueError(f"activation must be normalised to eta = 1 for the layer recursion, got eta = {eta:.6g}")

@@ -72,6 +72,13 @@ def _expect(f, q, kinks):
     return float(np.dot(w, f(h)))
 
 
+def _bracket(bracket):
+    ends = _validate.real_array("bracket", bracket)
+    if ends.size != 2 or not 0.0 < ends[0] < ends[1]:
+        raise ValueError(f"bracket must be (low, high) with 0 < low < high, got {bracket!r}")
+    return float(ends[0]), float(ends[1])
+
+
 def _check_common(sigma_w, sigma_b):
     sigma_w = _validate.positive("sigma_w", sigma_w)
     sigma_b = _validate.real("sigma_b", sigma_b, low=0.0)
@@ -129,7 +136,7 @@ def q_recursion(activation, *, depth, sigma_w, sigma_b, q0):
     ``q^1 = sigma_w^2 q^0 + sigma_b^2`` (the input is not passed through phi),
     ``q^l = sigma_w^2 E phi(sqrt(q^{l-1}) g)^2 + sigma_b^2`` (book/derivations.md, eq. (jac-length-map)).
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     q0 = _validate.real("q0", q0, low=0.0)
     qs = [sigma_w**2 * q0 + sigma_b**2]
@@ -270,7 +277,7 @@ def critical_sigma_w(activation, *, sigma_b, bracket=(0.3, 5.0)):
         sigma_w with chi = 1 (e.g. tanh, sigma_b = 0.05: 1.1225390048).
     """
     sigma_b = _validate.real("sigma_b", sigma_b, low=0.0)
-    lo, hi = (_validate.positive("bracket", b) for b in bracket)
+    lo, hi = _bracket(bracket)
 
     def g(s):
         return chi(activation, sigma_w=s, sigma_b=sigma_b) - 1.0
@@ -301,7 +308,7 @@ def layer_variances(activation, *, depth, sigma_w, sigma_b, q0=None):
     -------
     numpy.ndarray
     """
-    depth = _validate.integer("depth", depth, low=1)
+    depth = _validate.integer("depth", depth, low=1, high=_validate.MAX_DEPTH)
     sigma_w, sigma_b = _check_common(sigma_w, sigma_b)
     if q0 is None:
         return np.full(depth, fixed_point(activation, sigma_w=sigma_w, sigma_b=sigma_b))

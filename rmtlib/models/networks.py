@@ -57,9 +57,9 @@ class MLP:
     activation: str = "tanh"
 
     def __post_init__(self):
-        widths = tuple(_validate.integer("width", w, low=1) for w in self.widths)
-        if len(widths) < 2:
-            raise ValueError(f"widths needs at least an input and an output width, got {widths}")
+        if not isinstance(self.widths, (tuple, list, np.ndarray)) or len(self.widths) < 2:
+            raise ValueError(f"widths needs at least an input and an output width, got {self.widths!r}")
+        widths = tuple(_validate.dimension("widths", w) for w in self.widths)
         object.__setattr__(self, "widths", widths)
         _validate.choice("activation", self.activation, ACTIVATIONS)
 
@@ -169,11 +169,7 @@ class MLP:
         return float(np.mean(np.argmax(self.forward(theta, x)[1], axis=1) == y))
 
     def gvp(self, theta, x, v):
-        """Gauss-Newton-vector product ``G v = (1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i v``.
-
-        Returns
-        -------
-        ndarray, shape (P,)
+        """Gauss-Newton-vector product ``G v = (1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i v``, shape (P,).
 
         Notes
         -----
@@ -185,11 +181,7 @@ class MLP:
         return self._backward(theta, hs, p * (rf - (p * rf).sum(axis=1, keepdims=True)) / rf.shape[0])
 
     def hvp(self, theta, x, y, v):
-        """Exact Hessian-vector product of the mean cross-entropy (Pearlmutter's R-operator).
-
-        Returns
-        -------
-        ndarray, shape (P,)
+        """Exact Hessian-vector product of the mean cross-entropy (Pearlmutter's R-operator), shape (P,).
 
         Notes
         -----
@@ -247,16 +239,12 @@ class MLP:
         return np.concatenate(blocks, axis=2), p
 
     def gauss_newton(self, theta, x, *, chunk=200):
-        """Exact generalized Gauss-Newton matrix ``(1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i``.
+        """Exact generalized Gauss-Newton matrix ``(1/n) sum_i J_i^T (diag p_i - p_i p_i^T) J_i``, (P, P).
 
         Parameters
         ----------
         chunk : int
             Samples per block of Jacobians (memory ``chunk C P``).
-
-        Returns
-        -------
-        ndarray, shape (P, P)
 
         Notes
         -----
@@ -274,7 +262,7 @@ class MLP:
         return big / n
 
     def hessian(self, theta, x, y):
-        """Exact Hessian of the mean cross-entropy: the Gauss-Newton matrix plus the residual term.
+        """Exact Hessian of the mean cross-entropy, shape (P, P): the Gauss-Newton matrix plus the residual.
 
         Notes
         -----
@@ -284,10 +272,6 @@ class MLP:
         bilinear coupling of ``W_l`` with its input ``h_{l-1}``. A layer's own block is
         block-diagonal over its units and is built directly; blocks that reach earlier layers use
         the per-sample Jacobians ``D_l = d z_l / d theta_{<l}`` (memory ``n n_l P``: small networks).
-
-        Returns
-        -------
-        ndarray, shape (P, P)
         """
         hs, _, p = self.forward(theta, x)
         n, offs, layers = p.shape[0], self._offsets(), self.layers(theta)
@@ -319,6 +303,16 @@ class MLP:
         return self.gauss_newton(theta, x) + (sym + low + low.T)
 
 
+def _data(net, x, y):
+    """Validate a network and its data: inputs (n, n_0) and integer labels in [0, classes)."""
+    xs, ys = _validate.real_array("x", x, ndim=2), _validate.real_array("y", y)
+    if xs.shape != (ys.size, _validate.instance("net", net, MLP).widths[0]) or ys.size == 0:
+        raise ValueError(f"x must have shape (n, {net.widths[0]}) with n = len(y) > 0, got {xs.shape}")
+    if np.any((ys != np.round(ys)) | (ys < 0) | (ys >= net.classes)):
+        raise ValueError(f"y must hold integer labels in [0, {net.classes})")
+    return np.asarray(x), np.asarray(y)
+
+
 def ggn_rank_bound(n, classes, n_params):
     """Lower bound on the zero mass of the Gauss-Newton matrix: ``1 - min(1, n (C - 1) / P)``.
 
@@ -327,7 +321,8 @@ def ggn_rank_bound(n, classes, n_params):
     Each ``J_i^T H_i J_i`` has rank at most ``C - 1`` (``H_i 1 = 0``), so the sum has rank at most
     ``min(P, n (C - 1))``; derived for this book, ``book/derivations.md, eq. (net-ggn-rank)``.
     """
-    return 1.0 - min(1.0, n * (classes - 1) / n_params)
+    n, classes = _validate.integer("n", n, low=0), _validate.integer("classes", classes, low=1)
+    return 1.0 - min(1.0, n * (classes - 1) / _validate.integer("n_params", n_params, low=1))
 
 
 def train_adam(net, x, y, *, steps=2000, lr=0.01, weight_decay=1e-3, rng):
@@ -351,8 +346,8 @@ def train_adam(net, x, y, *, steps=2000, lr=0.01, weight_decay=1e-3, rng):
         ``theta`` (final parameters), ``loss`` (unregularised training loss at the end),
         ``accuracy`` (training accuracy), ``history`` (loss at every step).
     """
-    steps = _validate.integer("steps", steps, low=1)
-    lr = _validate.positive("lr", lr)
+    x, y = _data(net, x, y)
+    steps, lr = _validate.integer("steps", steps, low=1), _validate.positive("lr", lr)
     weight_decay = _validate.real("weight_decay", weight_decay, low=0.0)
     theta = net.init(rng=rng)
     m, v = np.zeros_like(theta), np.zeros_like(theta)
@@ -390,7 +385,11 @@ def sgd_epoch(net, theta, x, y, *, lr, batch, rng):
     float
         The mean of the minibatch losses.
     """
-    order = rng.permutation(x.shape[0])
+    x, y = _data(net, x, y)
+    if not (isinstance(theta, np.ndarray) and theta.dtype == float and theta.shape == (net.n_params,)):
+        raise TypeError(f"theta must be a float array of shape ({net.n_params},) (updated in place)")
+    lr, batch = _validate.positive("lr", lr), _validate.integer("batch", batch, low=1)
+    order = _validate.as_generator(rng).permutation(x.shape[0])
     losses = []
     for start in range(0, order.size, batch):
         idx = order[start:start + batch]

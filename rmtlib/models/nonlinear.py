@@ -52,6 +52,7 @@ def _gauss_nodes(breaks):
 
 
 def _resolve(activation, kinks):
+    kinks = tuple(_validate.real_array("kinks", kinks, ndim=None).ravel())
     if callable(activation) and not isinstance(activation, activations.Activation):
         act = activations.Activation("custom", activation, None, tuple(kinks), "user-supplied")
     else:
@@ -116,8 +117,8 @@ def eta_zeta(activation, *, sigma_w=1.0, sigma_x=1.0, center=False, kinks=()):
     Stein's form of
     zeta = (sigma E f'(sigma xi))^2, so no derivative is needed: sign, hard-tanh, ReLU).
     """
-    sigma_w = _validate.positive("sigma_w", sigma_w)
-    sigma_x = _validate.positive("sigma_x", sigma_x)
+    sigma_w, sigma_x = _validate.positive("sigma_w", sigma_w), _validate.positive("sigma_x", sigma_x)
+    center = _validate.choice("center", center, (True, False))
     mean, second, first = gaussian_moments(activation, sigma=sigma_w * sigma_x, kinks=kinks)
     if abs(mean) > _CENTRE_TOL * max(1.0, np.sqrt(second)):
         if not center:
@@ -136,7 +137,7 @@ def eta_zeta(activation, *, sigma_w=1.0, sigma_x=1.0, center=False, kinks=()):
 
 def _centred_phi(activation, *, sigma, center, kinks=()):
     """Vectorized f (centred if asked), validated by the same rule as `eta_zeta`."""
-    act = _resolve(activation, kinks)
+    center, act = _validate.choice("center", center, (True, False)), _resolve(activation, kinks)
     mean, second, _ = gaussian_moments(act, sigma=sigma)
     if abs(mean) > _CENTRE_TOL * max(1.0, np.sqrt(second)):
         eta_zeta(activation, sigma_w=sigma, center=center, kinks=kinks)  # raises if not center
@@ -179,8 +180,7 @@ def gram_law(activation=None, *, phi, psi, eta=None, zeta=None, sigma_w=1.0, sig
 
 # ---------------------------------------------------------------------------- samplers
 def _dims(n0, n1, m):
-    return (_validate.integer("n0", n0, low=1), _validate.integer("n1", n1, low=1),
-            _validate.integer("m", m, low=1))
+    return _validate.dimension("n0", n0), _validate.dimension("n1", n1), _validate.dimension("m", m)
 
 
 def sample_features(activation, *, n0, n1, m, rng, sigma_w=1.0, sigma_x=1.0, w_entries="gaussian",
@@ -282,7 +282,7 @@ def training_loss_mc(activation, gamma, *, n0, n1, m, rng, sigma_w=1.0, sigma_x=
     over i.i.d. N(0, 1) targets of the ridge training loss is exactly this trace
     (book/derivations.md, eq. (alg-pw-loss)).
     """
-    g = np.atleast_1d(np.asarray(gamma, dtype=float))
+    g = np.atleast_1d(_validate.real_array("gamma", gamma, ndim=None, finite=False))
     if not np.all(np.isfinite(g)) or np.any(g <= 0):
         raise ValueError(f"gamma must be finite and > 0, got {gamma!r}")
     ev = np.clip(sample_gram(activation, n0=n0, n1=n1, m=m, rng=rng, sigma_w=sigma_w, sigma_x=sigma_x,

@@ -27,6 +27,13 @@ __all__ = ["PenningtonWorahLaw", "derivative_u", "physical_root", "quartic_branc
            "training_loss"]
 
 
+def _params(eta, zeta, phi, psi):
+    """Validate (eta, zeta, phi, psi): eta > 0, 0 <= zeta <= eta, phi > 0, psi > 0."""
+    eta = _validate.positive("eta", eta)
+    zeta = _validate.real("zeta", zeta, low=0.0, high=eta)
+    return eta, zeta, _validate.positive("phi", phi), _validate.positive("psi", psi)
+
+
 def quartic_branch(eta, zeta, phi, psi):
     """The polynomial ``Q(u)`` in ``w = psi z (+ shift)`` and its branch ``u ~ eta / (psi z)``.
 
@@ -46,6 +53,7 @@ def quartic_branch(eta, zeta, phi, psi):
     rounding order of their expansion; the cubic's linear coefficient ``s - eta (phi + psi) - zeta``
     is carried by the affine variable ``w = s - eta (phi + psi)``.
     """
+    eta, zeta, phi, psi = _params(eta, zeta, phi, psi)
     a, b = float(eta - zeta), float(zeta)
     e = a + b
     ones, mu = np.ones(5), 0.0
@@ -68,6 +76,7 @@ def quartic_branch(eta, zeta, phi, psi):
 
 def spectral_scale(eta, zeta, phi, psi):
     """A scale above the whole spectrum, ``eta (1 + r)(1 + c) + 1`` with ``r = 1/psi``, ``c = phi/psi``."""
+    eta, zeta, phi, psi = _params(eta, zeta, phi, psi)
     return eta * (1.0 + 1.0 / psi) * (1.0 + phi / psi) + 1.0
 
 
@@ -80,12 +89,14 @@ def physical_root(z, *, eta, zeta, phi, psi):
     min_ratio : ndarray
         Smallest (second-nearest / nearest) root-distance ratio met along each path.
     """
-    y0 = 50.0 * spectral_scale(eta, zeta, phi, psi)
+    z, y0 = _validate.complex_array("z", z), 50.0 * spectral_scale(eta, zeta, phi, psi)
     return _alg.follow(quartic_branch(eta, zeta, phi, psi), z, method="guarded", y0=y0)
 
 
 def derivative_u(u, s, *, eta, zeta, phi, psi):
     """``du/ds`` on the root branch by implicit differentiation of ``Q(u, s) = 0``."""
+    eta, zeta, phi, psi = _params(eta, zeta, phi, psi)
+    _validate.complex_array("u", u), _validate.complex_array("s", s)
     a, b = eta - zeta, zeta
     A = (1 + phi * u) * (1 + psi * u)
     dA = phi * (1 + psi * u) + psi * (1 + phi * u)
@@ -115,10 +126,7 @@ class PenningtonWorahLaw(SpectralLaw):
     """
 
     def __init__(self, *, eta, zeta, phi, psi):
-        self.eta = _validate.positive("eta", eta)
-        self.zeta = _validate.real("zeta", zeta, low=0.0, high=self.eta)
-        self.phi = _validate.positive("phi", phi)
-        self.psi = _validate.positive("psi", psi)
+        self.eta, self.zeta, self.phi, self.psi = _params(eta, zeta, phi, psi)
         self.scale = spectral_scale(self.eta, self.zeta, self.phi, self.psi)
         self.linear = self.zeta == self.eta
 
@@ -257,7 +265,7 @@ def training_loss(gamma, *, eta, zeta, phi, psi):
     book/derivations.md, eq. (alg-pw-loss)).
     G' by implicit differentiation of the quartic on the physical branch.
     """
-    g = np.asarray(gamma, dtype=float)
+    g = _validate.real_array("gamma", gamma, ndim=None, finite=False)
     if g.size == 0 or not np.all(np.isfinite(g)) or np.any(g <= 0):
         raise ValueError(f"gamma must be finite and > 0, got {gamma!r}")
     law = PenningtonWorahLaw(eta=eta, zeta=zeta, phi=phi, psi=psi)

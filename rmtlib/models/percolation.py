@@ -136,7 +136,7 @@ def sample_sparse_wigner(n, degree, *, weights="gaussian", rng):
     ndarray
         Symmetric ``n x n`` matrix with zero diagonal.
     """
-    n = _validate.integer("n", n, low=2)
+    n = _validate.integer("n", n, low=2, high=_validate.MAX_DIMENSION)
     c = _validate.real("degree", degree, low=0.0, high=n - 1, low_open=True)
     _validate.choice("weights", weights, ("gaussian", "pm1"))
     gen = _validate.as_generator(rng)
@@ -188,7 +188,9 @@ def zero_fraction(h, *, rtol=1e-9):
     float
         Isolated vertices (zero rows) are counted directly; the rest is diagonalised densely.
     """
-    h = np.asarray(h, dtype=float)
+    h, rtol = _validate.real_array("h", h, ndim=2), _validate.positive("rtol", rtol)
+    if h.shape[0] != h.shape[1] or h.size == 0:
+        raise ValueError(f"h must be a non-empty square matrix, got shape {h.shape}")
     live = np.any(h != 0, axis=1)
     n_isolated = int(h.shape[0] - live.sum())
     if live.sum() == 0:
@@ -258,11 +260,11 @@ def sparse_wigner_density(x, c, *, pool=20000, sweeps=60, eta=1e-3, weights="gau
     (prod-cavity).
     """
     c = _validate.positive("c", c)
-    pool = _validate.integer("pool", pool, low=10)
-    sweeps = _validate.integer("sweeps", sweeps, low=2)
+    pool = _validate.integer("pool", pool, low=10, high=10**8)
+    sweeps = _validate.integer("sweeps", sweeps, low=2, high=10**6)
     eta = _validate.positive("eta", eta)
     _validate.choice("weights", weights, ("gaussian", "pm1"))
     gen = _validate.as_generator(rng)
-    xs = np.atleast_1d(np.asarray(x, dtype=float))
+    xs = np.atleast_1d(_validate.real_array("x", x, ndim=None)).ravel()
     seed = int(gen.integers(2**31 - 1))
     return _population_dynamics(xs, eta, c, pool, sweeps, weights == "gaussian", seed)

@@ -21,30 +21,29 @@ from functools import reduce
 import numpy as np
 import scipy.linalg
 
-from rmtlib import entries as _entries, free
-from rmtlib import laws as _laws
+from rmtlib import entries as _entries, free, laws as _laws
 from rmtlib._numerics import algebraic as _alg, validate as _validate
 from rmtlib.models.percolation import percolated_wigner_atom, percolated_wishart_atom
 
-__all__ = [
-    "ChainLaw", "SandwichLaw", "chain_branch", "chain_critical_points", "chain_edges", "chain_moments",
-    "chain_polynomial", "chain_ratios", "chain_stieltjes", "chain_stieltjes_per_point",
-    "fuss_catalan_k2_density", "percolated_wigner_atom", "percolated_wishart_atom",
-    "sample_free_wishart_product", "sample_goe", "sample_sandwich", "sample_wishart_chain",
-    "sandwich_branch", "sandwich_law", "sandwich_stieltjes", "wishart_chain_law", "zero_atom",
-]
+__all__ = ["ChainLaw", "SandwichLaw", "chain_branch", "chain_critical_points", "chain_edges", "chain_moments",
+           "chain_polynomial", "chain_ratios", "chain_stieltjes", "chain_stieltjes_per_point",
+           "fuss_catalan_k2_density", "percolated_wigner_atom", "percolated_wishart_atom",
+           "sample_free_wishart_product", "sample_goe", "sample_sandwich", "sample_wishart_chain",
+           "sandwich_branch", "sandwich_law", "sandwich_stieltjes", "wishart_chain_law", "zero_atom"]
+_METHODS = ("newton", "guarded", "eig")  # of rmtlib._numerics.algebraic.follow
 
 
 # ----------------------------------------------------------------------------- parameters
+
+
 def _validate_dims(dims):
-    dims = tuple(dims)
-    if len(dims) < 2:
+    if not isinstance(dims, (tuple, list, np.ndarray)) or len(dims) < 2:
         raise ValueError(f"dims must hold at least two sizes (N_0, N_1, ...), got {dims!r}")
-    return tuple(_validate.integer("dims", d, low=1) for d in dims)
+    return tuple(_validate.dimension("dims", d) for d in dims)
 
 
 def _validate_ratios(ratios):
-    ratios = _validate.real_array("ratios", np.atleast_1d(np.asarray(ratios, dtype=float)))
+    ratios = _validate.real_array("ratios", ratios, ndim=None).ravel()
     if ratios.size == 0 or np.any(ratios <= 0):
         raise ValueError(f"ratios must be a non-empty list of positive numbers, got {ratios!r}")
     return ratios
@@ -132,8 +131,9 @@ def chain_stieltjes(z, ratios, *, steps=300, method="newton"):
         ``G = w / z`` with ``w`` the physical root of :func:`chain_branch`
         (book/derivations.md, eq. (alg-chain)).
     """
-    z = np.asarray(z, dtype=complex)
-    return _alg.follow(chain_branch(ratios), z, steps=steps, method=method) / z
+    z, branch = _validate.complex_array("z", z), chain_branch(ratios)
+    steps, method = _validate.integer("steps", steps, low=1), _validate.choice("method", method, _METHODS)
+    return _alg.follow(branch, z, steps=steps, method=method) / z
 
 
 def chain_stieltjes_per_point(x, ratios, *, eta=1e-10):
@@ -144,8 +144,8 @@ def chain_stieltjes_per_point(x, ratios, *, eta=1e-10):
     continuation instead (book/derivations.md, eq. (alg-tracker)).
     """
     p = chain_polynomial(ratios).astype(complex)
-    out = []
-    for xv in np.atleast_1d(np.asarray(x, dtype=float)):
+    x, eta, out = _validate.real_array("x", x, ndim=None), _validate.positive("eta", eta), []
+    for xv in np.atleast_1d(x):
         q = p.copy()
         q[-2] -= xv + 1j * eta
         g = (1 + np.roots(q)) / (xv + 1j * eta)
@@ -160,7 +160,7 @@ def chain_critical_points(ratios):
     -----
     ``z'(psi) = 0`` iff ``psi P'(psi) - P(psi) = 0`` (book/derivations.md, eq. (alg-edges)).
     """
-    return _alg.critical_points(chain_polynomial(ratios), [1.0, 0.0])
+    return _alg.critical_points(chain_polynomial(_validate_ratios(ratios)), [1.0, 0.0])
 
 
 def chain_edges(ratios):
@@ -190,7 +190,7 @@ def fuss_catalan_k2_density(x):
     ``rho(x) = 2^{1/3} sqrt(3) / (12 pi) * (2^{1/3} r^{2/3} - 6 x^{1/3}) / (x^{2/3} r^{1/3})`` with
     ``r = 27 + 3 sqrt(81 - 12 x)`` (Penson and Zyczkowski 2011).
     """
-    x = np.asarray(x, dtype=float)
+    x = _validate.real_array("x", x, ndim=None)
     inside = (x > 0) & (x <= 6.75)
     xs = np.where(inside, x, 1.0)
     r = 27.0 + 3.0 * np.sqrt(81.0 - 12.0 * xs)
@@ -254,7 +254,7 @@ class ChainLaw(_laws.SpectralLaw):
 
 def sandwich_branch(ratio, variance=1.0):
     """The sandwich quartic ``c v^4 + (1 + c) v^2 + 1 = (z / sigma) v`` and its branch ``v ~ sigma/z``."""
-    c, sigma = float(ratio), math.sqrt(float(variance))
+    c, sigma = _validate.positive("ratio", ratio), math.sqrt(_validate.positive("variance", variance))
     return _alg.AlgebraicBranch.linear_in_z([c, 0.0, 1.0 + c, 0.0, 1.0], [1.0 / sigma, 0.0],
                                             alpha=0.0, beta=sigma)
 
@@ -267,8 +267,9 @@ def sandwich_stieltjes(z, ratio, *, variance=1.0, steps=300, method="newton"):
     the physical root of :func:`sandwich_branch`, the quartic derived for this book from the
     quadratic vector equation of the sandwich (book/derivations.md, eq. (alg-sandwich)).
     """
-    z = np.asarray(z, dtype=complex)
-    v = _alg.follow(sandwich_branch(ratio, variance), z, steps=steps, method=method)
+    z, branch = _validate.complex_array("z", z), sandwich_branch(ratio, variance)
+    steps, method = _validate.integer("steps", steps, low=1), _validate.choice("method", method, _METHODS)
+    v = _alg.follow(branch, z, steps=steps, method=method)
     return (1.0 + v * v) / z
 
 
@@ -341,8 +342,8 @@ def sample_wishart_chain(dims, *, rng, entries="gaussian", **params):
         The ``N_0`` eigenvalues, sorted, from the singular values of the product (structural zeros
         come out at roundoff level, not as small negative numbers).
     """
-    dims = _validate_dims(dims)
-    gen = _validate.as_generator(rng)
+    dims, gen = _validate_dims(dims), _validate.as_generator(rng)
+    _entries.resolve((entries, params), name="entries")
     prod = None
     for k in range(1, len(dims)):
         x = _entries.sample(entries, (dims[k - 1], dims[k]), rng=gen, **params) / math.sqrt(dims[k])
@@ -360,8 +361,7 @@ def sample_free_wishart_product(n, m1, m2, *, rng):
     is ``MP(n/m1) x MP(n/m2)``, the chain law with ``c = (n/m1, n/m2)`` (book/derivations.md,
     eq. (alg-chain)).
     """
-    if min(n, m1, m2) < 1:
-        raise ValueError(f"n, m1, m2 must be positive integers, got {(n, m1, m2)!r}")
+    n, m1, m2 = (_validate.dimension(k, v) for k, v in (("n", n), ("m1", m1), ("m2", m2)))
     gen = _validate.as_generator(rng)
     g1 = gen.standard_normal((n, m1)) / math.sqrt(m1)
     g2 = gen.standard_normal((n, m2)) / math.sqrt(m2)
@@ -370,10 +370,8 @@ def sample_free_wishart_product(n, m1, m2, *, rng):
 
 def sample_goe(n, *, variance=1.0, rng):
     """GOE ``sigma (A + A^T)/sqrt(2 n)``: off-diagonal variance ``sigma^2/n``, diagonal ``2 sigma^2/n``."""
-    n = _validate.integer("n", n, low=1)
-    variance = _validate.positive("variance", variance)
-    gen = _validate.as_generator(rng)
-    a = gen.standard_normal((n, n))
+    n, variance = _validate.dimension("n", n), _validate.positive("variance", variance)
+    a = _validate.as_generator(rng).standard_normal((n, n))
     return math.sqrt(variance) * (a + a.T) / math.sqrt(2 * n)
 
 
@@ -390,8 +388,7 @@ def sample_sandwich(n, m, *, variance=1.0, rng):
     For ``m >= n`` we use ``A = L L^T`` (Cholesky) and ``eig(L^T W L)``; for ``m < n``,
     ``eig(B^T W B)`` with ``B = X / sqrt(m)``, which are the nonzero eigenvalues (similarity).
     """
-    if n < 1 or m < 1:
-        raise ValueError(f"n and m must be positive integers, got {n!r}, {m!r}")
+    n, m = _validate.dimension("n", n), _validate.dimension("m", m)
     gen = _validate.as_generator(rng)
     w = sample_goe(n, variance=variance, rng=gen)
     b = gen.standard_normal((n, m)) / math.sqrt(m)

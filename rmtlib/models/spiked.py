@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-from numbers import Integral, Real
 
 import numpy as np
 
@@ -45,6 +44,13 @@ __all__ = [
 
 TW1_QUANTILES = {0.90: 0.4501, 0.95: 0.9793, 0.99: 2.0234}
 """Quantiles of the Tracy-Widom (beta=1) law (standard tabulated values)."""
+
+
+def _matrix(w):
+    w = _validate.real_array("w", w, ndim=2)
+    if w.size == 0:
+        raise ValueError("w must not be empty")
+    return w
 
 
 def rect_spike(theta, *, ratio, variance=1.0):
@@ -71,7 +77,7 @@ def rect_spike(theta, *, ratio, variance=1.0):
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     sigma = math.sqrt(_validate.positive("variance", variance))
-    t = np.atleast_1d(np.asarray(theta, float)) / sigma
+    t = np.atleast_1d(_validate.real_array("theta", theta, ndim=None)) / sigma
     if np.any(t < 0):
         raise ValueError("theta must be >= 0")
     ok = t > c**0.25
@@ -107,7 +113,7 @@ def rect_debias(s, *, ratio, variance=1.0):
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     sigma = math.sqrt(_validate.positive("variance", variance))
-    r = np.atleast_1d(np.asarray(s, float)) / sigma
+    r = np.atleast_1d(_validate.real_array("s", s, ndim=None)) / sigma
     b = r**2 - 1 - c
     disc = b**2 - 4 * c
     ok = (r > 1 + math.sqrt(c)) & (disc >= 0)
@@ -143,10 +149,11 @@ def sample_rectangular(n, m, thetas, *, variance=1.0, entries="gaussian", rng, *
     dict
         ``W``, ``S``, ``U`` (n x k), ``V`` (m x k), ``thetas``.
     """
-    if not (isinstance(n, Integral) and isinstance(m, Integral) and 1 <= m <= n):
-        raise ValueError(f"need integers 1 <= m <= n, got n={n!r}, m={m!r}")
+    n = _validate.dimension("n", n)
+    m = _validate.integer("m", m, low=1, high=n)
     s2 = _validate.positive("variance", variance)
-    th = np.atleast_1d(np.asarray(thetas, float))
+    th = np.atleast_1d(_validate.real_array("thetas", thetas, ndim=None)).ravel()
+    _entries.resolve((entries, params), name="entries")
     if th.size > m:
         raise ValueError(f"at most m={m} thetas, got {th.size}")
 
@@ -195,9 +202,10 @@ def bema(singular_values, *, ratio, alpha=0.2):
     eq. (def-bema).
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
-    if not isinstance(alpha, Real) or not 0 < alpha < 0.5:
-        raise ValueError(f"alpha must be in (0, 0.5), got {alpha!r}")
-    lam = np.sort(np.asarray(singular_values, float) ** 2)
+    alpha = _validate.real("alpha", alpha, low=0.0, high=0.5, low_open=True, high_open=True)
+    lam = np.sort(_validate.real_array("singular_values", singular_values) ** 2)
+    if lam.size == 0:
+        raise ValueError("singular_values must not be empty")
     m = lam.size
     q = _mp_quantiles(c, m)
     j = np.arange(m)
@@ -230,8 +238,7 @@ def mp_threshold(variance, *, ratio, n, level=0.95):
     """
     s2 = _validate.positive("variance", variance)
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
-    if level not in TW1_QUANTILES:
-        raise ValueError(f"level must be one of {sorted(TW1_QUANTILES)}, got {level!r}")
+    level, n = _validate.choice("level", level, tuple(TW1_QUANTILES)), _validate.dimension("n", n)
     rc = math.sqrt(c)
     lam = s2 * ((1 + rc) ** 2 + TW1_QUANTILES[level] * n ** (-2 / 3) * c ** (-1 / 6) * (1 + rc) ** (4 / 3))
     return math.sqrt(lam)
@@ -262,7 +269,10 @@ def denoise(w, *, variance=None, alpha=0.2, level=0.95, shrink=False):
     Threshold: book/derivations.md, eq. (def-mp-threshold); shrinkage (Gavish and Donoho 2017):
     eq. (def-shrinkage).
     """
-    w = np.asarray(w, float)
+    w, shrink = _matrix(w), _validate.choice("shrink", shrink, (True, False))
+    if variance is not None:
+        _validate.positive("variance", variance)
+    alpha, level = _validate.real("alpha", alpha), _validate.choice("level", level, tuple(TW1_QUANTILES))
     flip = w.shape[0] < w.shape[1]
     x = w.T if flip else w
     n, m = x.shape
@@ -283,12 +293,15 @@ def denoise(w, *, variance=None, alpha=0.2, level=0.95, shrink=False):
 
 def truncate(w, rank):
     """Best rank-``rank`` approximation of ``w`` (SVD truncation)."""
+    w, rank = _matrix(w), _validate.integer("rank", rank, low=0)
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     return (u[:, :rank] * s[:rank]) @ vt[:rank]
 
 
 def spike_count(w, variance, *, level=0.95):
     """Number of singular values of ``w`` above :func:`mp_threshold` (larger dimension as ``N``)."""
+    w, variance = _matrix(w), _validate.positive("variance", variance)
+    level = _validate.choice("level", level, tuple(TW1_QUANTILES))
     n, m = max(w.shape), min(w.shape)
     s = np.linalg.svd(w, compute_uv=False)
     return int(np.sum(s > mp_threshold(variance, ratio=m / n, n=n, level=level)))

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.optimize
 
 from rmtlib._numerics import validate as _validate
+from rmtlib.spectral_law import SpectralLaw
 
 __all__ = [
     "e_inf",
@@ -74,8 +75,7 @@ def i1(u, p):
     -----
     Auffinger, Ben Arous and Cerny (2013); book/derivations.md, eq. (prod-i1).
     """
-    e = e_inf(p)
-    u = np.asarray(u, dtype=float)
+    e, u = e_inf(p), _validate.real_array("u", u, ndim=None)
     if np.any(u > -e + 1e-15):
         raise ValueError(f"u must be <= -E_inf = {-e:.6f}")
     r = np.sqrt(u * u - e * e)
@@ -103,8 +103,7 @@ def theta_k(u, k, p):
     Auffinger, Ben Arous and Cerny (2013); book/derivations.md, eq. (prod-theta-k).
     """
     p, k = _p(p), _validate.integer("k", k, low=0)
-    e = e_inf(p)
-    u = np.asarray(u, dtype=float)
+    e, u = e_inf(p), _validate.real_array("u", u, ndim=None)
     low = u <= -e
     out = np.full(u.shape, 0.5 * math.log(p - 1) - (p - 2) / p)
     ul = u[low]
@@ -131,8 +130,7 @@ def theta_total(u, p):
     Auffinger, Ben Arous and Cerny (2013); book/derivations.md, after eq. (prod-theta-k).
     """
     p = _p(p)
-    e = e_inf(p)
-    u = np.asarray(u, dtype=float)
+    e, u = e_inf(p), _validate.real_array("u", u, ndim=None)
     base = 0.5 * math.log(p - 1) - (p - 2) / (4 * (p - 1)) * u**2
     out = np.where(u >= 0, 0.5 * math.log(p - 1), base)
     low = u <= -e
@@ -158,7 +156,7 @@ def layer_threshold(k, p):
     -----
     book/derivations.md, eq. (prod-layers).
     """
-    e = e_inf(p)
+    e, k = e_inf(p), _validate.integer("k", k, low=0, high=10**4)
     return scipy.optimize.brentq(lambda x: float(theta_k(np.array([-x]), k, p)[0]), e * (1 + 1e-12), 10.0,
                                  xtol=1e-14)
 
@@ -182,9 +180,9 @@ def log_potential(t, law):
     precision for ``t`` off the support; inside the support the integrable log singularity limits it to
     about ``1e-2`` (enough for plots; the checks use ``t`` off the support).
     """
-    x, w = law.discretize()
+    t = np.atleast_1d(_validate.real_array("t", t, ndim=None))
+    x, w = _validate.instance("law", law, SpectralLaw).discretize()
     x, w = x[w > 0], w[w > 0]
-    t = np.atleast_1d(np.asarray(t, dtype=float))
     with np.errstate(divide="ignore"):
         return np.sum(w[None, :] * np.log(np.abs(t[:, None] - x[None, :])), axis=1)
 
@@ -205,7 +203,9 @@ def log_potential_semicircle(t):
     -----
     book/derivations.md, eq. (prod-i1-log-potential).
     """
-    t = np.abs(np.asarray(t, dtype=float))
+    t = np.abs(_validate.real_array("t", t, ndim=None))
+    if np.any(t < 2.0):
+        raise ValueError("t must satisfy |t| >= 2 (outside the unit semicircle's support)")
     r = np.sqrt(t * t - 4)
     return t * t / 4 - 0.5 - t * r / 4 + np.log((t + r) / 2)
 
@@ -230,4 +230,7 @@ def index_map(u, p, cdf):
     -----
     A construction of this book, book/derivations.md, eq. (prod-index-map).
     """
-    return cdf(2.0 * np.asarray(u, dtype=float) / e_inf(p))
+    u, scale = _validate.real_array("u", u, ndim=None), e_inf(p)
+    if not callable(cdf):
+        raise TypeError(f"cdf must be callable, got {type(cdf).__name__}")
+    return cdf(2.0 * u / scale)
