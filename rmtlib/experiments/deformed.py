@@ -128,7 +128,8 @@ def moment_bias(name, n):
     Wick's theorem for ``H = X + S`` with ``E X_ij^2 = sigma^2 / n`` (``2 sigma^2 / n`` on the
     diagonal) and ``p_k = tr S^k / n``: ``E m_2 = p_2 + sigma^2 (1 + 1/n)`` and
     ``E m_4 = p_4 + 4 sigma^2 (1 + 1/n) p_2 + 2 sigma^2 (p_1^2 + p_2 / n) + sigma^4 (2 + 5/n + 5/n^2)``;
-    the limits drop the ``1/n`` terms and take the moments of ``nu`` (derived here; the GOE term is
+    the limits drop the ``1/n`` terms and take the moments of ``nu`` (book/derivations.md, eq.
+    (def-moment-bias); the GOE term is
     the exact ``E tr X^4 / n`` of the Gaussian orthogonal ensemble). For the i.i.d. bulk the expectation of ``p_k`` is the moment of ``nu``
     and ``E p_1^2 = m_1^2 + (m_2 - m_1^2) / n``.
     """
