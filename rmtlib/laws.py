@@ -222,6 +222,8 @@ class Empirical(PointMasses):
 
     def __init__(self, eigenvalues):
         ev = _validate.real_array("eigenvalues", eigenvalues, ndim=None).ravel()
+        if ev.size == 0:
+            raise ValueError("eigenvalues must not be empty")
         super().__init__(ev)
         self.n = ev.size
 

@@ -33,7 +33,7 @@ class GaussianPushforward(SpectralLaw):
     kinks : sequence of float
         Points where g is not smooth (the quadrature is split there).
     z_max : float
-        Truncation of the Gaussian integral (tail mass 2 (1 - Phi(z_max))).
+        Truncation of the Gaussian integral, in [5, 40] (tail mass 2 (1 - Phi(z_max)) < 1e-6).
     panel_width : float
         Width of the Gauss-Legendre panels.
     nodes_per_panel : int
@@ -52,7 +52,7 @@ class GaussianPushforward(SpectralLaw):
         if not callable(g):
             raise TypeError("g must be a vectorized callable")
         self.g = g
-        self.z_max = _validate.real("z_max", z_max, low=3.0, high=40.0)
+        self.z_max = _validate.real("z_max", z_max, low=5.0, high=40.0)  # tail mass 2 (1 - Phi(5)) < 1e-6
         panel_width = _validate.positive("panel_width", panel_width)
         nodes_per_panel = _validate.integer("nodes_per_panel", nodes_per_panel, low=2, high=200)
         kinks = sorted(float(k) for k in _validate.real_array("kinks", kinks, ndim=None).ravel())

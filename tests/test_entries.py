@@ -49,6 +49,10 @@ def test_same_seed_same_matrix():
         (lambda: entries.sample("gaussian", (2, -1), rng=0), r"shape\[1\]"),
         (lambda: entries.sample("gaussian", 3, rng=-1), "rng must be"),
         (lambda: entries.fourth_moment("pareto_symmetric", alpha=0.0), "alpha"),
+        (lambda: entries.sample("gaussian", 10**12, rng=0), r"shape\[0\]"),  # refused, not allocated
+        (lambda: entries.sample("gaussian", "34", rng=0), "shape"),
+        (lambda: entries.sample(["gaussian"], 3, rng=0), "name must be one of"),
+        (lambda: entries.resolve(("sparse", {"p": -1.0}), name="w_entries"), "w_entries: p must be in"),
     ],
 )
 def test_bad_input_names_the_parameter(call, message):

@@ -133,6 +133,13 @@ def test_pushforward_with_a_constant_piece_and_a_continuous_piece():
         (lambda: laws.PointMasses([1.0], [-1.0]), "weights"),
         (lambda: laws.GaussianPushforward(3.0), "callable"),
         (lambda: laws.MarchenkoPastur(1.0).moment(-1), "k"),
+        (lambda: laws.PointMasses([[0.0, 1.0], [2.0]]), "locations"),
+        (lambda: laws.PointMasses(["0", "1"]), "locations"),
+        (lambda: laws.PointMasses([0.0, 1.0], "ab"), "weights"),
+        (lambda: laws.Empirical([]), "eigenvalues"),
+        (lambda: laws.Empirical([1.0, 2.0 + 1e-3j]), "eigenvalues"),
+        (lambda: laws.GaussianPushforward(np.tanh, z_max=4.0), "z_max"),  # tail mass 6e-5 > 1e-6
+        (lambda: laws.GaussianPushforward(np.tanh, kinks="ab"), "kinks"),
     ],
 )
 def test_bad_parameters_are_refused_with_their_name(build, message):

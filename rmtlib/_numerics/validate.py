@@ -93,6 +93,7 @@ def instance(name, value, cls):
 
 def choice(name, value, options):
     """Check that `value` is one of `options` (listed in the error) and return it."""
+    value = bool(value) if isinstance(value, np.bool_) else value
     if not any(isinstance(value, type(o)) and value == o for o in options):
         raise ValueError(f"{name} must be one of {sorted(options)}, got {value!r}")
     return value
@@ -115,6 +116,8 @@ def real_array(name, values, *, ndim=1, finite=True):
         raw = np.asarray(values)
     except ValueError:  # ragged nested sequences
         raise ValueError(f"{name} must be a rectangular array of real numbers, got {values!r:.60}") from None
+    if raw.dtype.kind in "USV":
+        raise TypeError(f"{name} must be an array of real numbers, got {values!r:.60}")
     if np.iscomplexobj(raw):
         raise ValueError(f"{name} must be real, got complex values (take .real if the imaginary "
                          "parts are rounding errors)")

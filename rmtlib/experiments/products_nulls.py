@@ -18,6 +18,7 @@ import numpy as np
 from rmtlib.experiments import products as pm
 from rmtlib.experiments import products_sim as sim
 from rmtlib.experiments import theory
+from rmtlib.models import products as prod
 
 __all__ = ["CHAIN_Z", "cavity_replicas", "percolated_comparisons", "product_comparisons"]
 
@@ -76,7 +77,7 @@ def product_comparisons(sweep):
                                    sensitivity=k * abs(m)))
         if kind == "chain" and name != "chain3":
             lo, hi = law.support[0]
-            edges = [("upper", "lmax", hi)] + ([("lower", "lmin", lo)] if law.atoms else [])
+            edges = [("upper", "lmax", hi)] + ([("lower", "lmin", lo)] if prod.zero_atom(dims) > 0 else [])
             for side, stat, edge in edges:
                 out.append(_comparison(
                     f"{name}_{side}_edge", f"The seed mean of the {'largest' if side == 'upper' else 'smallest non-zero'} "

@@ -40,7 +40,7 @@ def hull(nu):
     return min(ends), max(ends)
 
 
-def real_transforms(nu, u):
+def real_transforms(nu, u, *, second=True):
     """Stieltjes transform and its derivative at real points outside the support of ``nu``.
 
     Parameters
@@ -49,6 +49,8 @@ def real_transforms(nu, u):
         A law from :mod:`rmtlib.laws` (atoms and support/density are used).
     u : array_like of float
         Real points, none of which may lie in ``supp nu``.
+    second : bool
+        Also integrate ``g2`` (zeros otherwise; near an edge it is the costly, delicate part).
 
     Returns
     -------
@@ -78,7 +80,8 @@ def real_transforms(nu, u):
     for a, b in intervals:
         for i, x in enumerate(u):
             g[i] += toward_edge(lambda s, x=x: nu.density(s) / (x - s), a, b, x)
-            g2[i] += toward_edge(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, x)
+            if second:
+                g2[i] += toward_edge(lambda s, x=x: nu.density(s) / (x - s) ** 2, a, b, x)
     return g, g2
 
 

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 from scipy import optimize
+from scipy.integrate import IntegrationWarning
 
 from rmtlib import entries as _entries, free, laws
 from rmtlib._numerics import validate as _validate
@@ -152,9 +153,14 @@ def random_direction_outlier(theta, nu, *, variance):
     """
     s2, theta = _validate.positive("variance", variance), _validate.positive("theta", theta)
     hi = hull(_law(nu))[1]
-    f = lambda w: real_transforms(nu, w)[0][0] - 1.0 / theta
+    f = lambda w: real_transforms(nu, w, second=False)[0][0] - 1.0 / theta
     eps = 1e-12 * max(1.0, abs(hi))
-    if f(hi + eps) <= 0:
+    try:
+        start = f(hi + eps)
+    except IntegrationWarning:  # raised as an error by the transforms: too close to the edge for quad
+        eps *= 1e3
+        start = f(hi + eps)
+    if start <= 0:
         return math.nan
     w0 = optimize.brentq(f, hi + eps, hi + 10 * (abs(hi) + theta + 1), xtol=1e-14)
     if 1.0 - s2 * real_transforms(nu, w0)[1][0] <= 0:

@@ -347,7 +347,7 @@ def train_adam(net, x, y, *, steps=2000, lr=0.01, weight_decay=1e-3, rng):
         ``accuracy`` (training accuracy), ``history`` (loss at every step).
     """
     x, y = _data(net, x, y)
-    steps, lr = _validate.integer("steps", steps, low=1), _validate.positive("lr", lr)
+    steps, lr = _validate.integer("steps", steps, low=1, high=10**7), _validate.positive("lr", lr)
     weight_decay = _validate.real("weight_decay", weight_decay, low=0.0)
     theta = net.init(rng=rng)
     m, v = np.zeros_like(theta), np.zeros_like(theta)

@@ -301,7 +301,7 @@ def ridge_training_loss(activation, gamma, *, n0, n1, m, n2, rng, sigma_w=1.0, s
         (1 / (n2 m)) ||Y - W2*^T F||_F^2 with W2* = (F F^T / m + gamma I)^-1 F Y^T / m.
     """
     gamma = _validate.positive("gamma", gamma)
-    n2 = _validate.integer("n2", n2, low=1)
+    n2 = _validate.dimension("n2", n2)
     gen = _validate.as_generator(rng)
     F = sample_features(activation, n0=n0, n1=n1, m=m, rng=gen, sigma_w=sigma_w, sigma_x=sigma_x,
                         center=center)

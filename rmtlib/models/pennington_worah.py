@@ -57,7 +57,7 @@ def quartic_branch(eta, zeta, phi, psi):
     a, b = float(eta - zeta), float(zeta)
     e = a + b
     ones, mu = np.ones(5), 0.0
-    if b == 0.0:  # zeta = 0: quadratic after dividing by s
+    if b <= 1e-50 * e:  # zeta = 0, or so small (< 1e-50 eta) that products of b underflow in the tracker
         rows = [[-e, 0.0], [-e * (phi + psi), 1.0], [-e * phi * psi, 0.0]]
     elif a == 0.0:  # linear activation: cubic after dividing by s
         mu = -(e * (phi + psi))

@@ -164,8 +164,7 @@ def sample_sparse_wishart(n, m, p, *, rng):
     ndarray
         The ``N`` eigenvalues (squared singular values, padded with exact zeros), sorted.
     """
-    n = _validate.integer("n", n, low=1)
-    m = _validate.integer("m", m, low=1)
+    n, m = _validate.dimension("n", n), _validate.dimension("m", m)
     p = _validate.real("p", p, low=0.0, high=1.0, low_open=True)
     gen = _validate.as_generator(rng)
     x = np.where(gen.random((n, m)) < p, gen.standard_normal((n, m)), 0.0) / math.sqrt(p * m)

@@ -33,9 +33,6 @@ __all__ = ["ChainLaw", "SandwichLaw", "chain_branch", "chain_critical_points", "
 _METHODS = ("newton", "guarded", "eig")  # of rmtlib._numerics.algebraic.follow
 
 
-# ----------------------------------------------------------------------------- parameters
-
-
 def _validate_dims(dims):
     if not isinstance(dims, (tuple, list, np.ndarray)) or len(dims) < 2:
         raise ValueError(f"dims must hold at least two sizes (N_0, N_1, ...), got {dims!r}")
@@ -44,8 +41,8 @@ def _validate_dims(dims):
 
 def _validate_ratios(ratios):
     ratios = _validate.real_array("ratios", ratios, ndim=None).ravel()
-    if ratios.size == 0 or np.any(ratios <= 0):
-        raise ValueError(f"ratios must be a non-empty list of positive numbers, got {ratios!r}")
+    if ratios.size == 0 or np.any(ratios <= 0) or np.any(ratios > 1e12):  # beyond 1e12 the moments overflow
+        raise ValueError(f"ratios must be a non-empty list of numbers in (0, 1e12], got {ratios!r}")
     return ratios
 
 
@@ -93,7 +90,7 @@ def chain_moments(ratios, kmax):
     Lagrange inversion of ``z psi = P(psi)`` (book/derivations.md, eq. (alg-lagrange)); for
     ``c_k = 1`` this is the Fuss-Catalan number ``binom((K+1)n, n) / (Kn + 1)``.
     """
-    kmax = _validate.integer("kmax", kmax, low=1)
+    kmax = _validate.integer("kmax", kmax, low=1, high=10**4)
     return _alg.lagrange_moments(chain_polynomial(ratios), kmax)
 
 
@@ -132,7 +129,7 @@ def chain_stieltjes(z, ratios, *, steps=300, method="newton"):
         (book/derivations.md, eq. (alg-chain)).
     """
     z, branch = _validate.complex_array("z", z), chain_branch(ratios)
-    steps, method = _validate.integer("steps", steps, low=1), _validate.choice("method", method, _METHODS)
+    steps, method = _validate.integer("steps", steps, low=1, high=10**6), _validate.choice("method", method, _METHODS)
     return _alg.follow(branch, z, steps=steps, method=method) / z
 
 
@@ -268,7 +265,7 @@ def sandwich_stieltjes(z, ratio, *, variance=1.0, steps=300, method="newton"):
     quadratic vector equation of the sandwich (book/derivations.md, eq. (alg-sandwich)).
     """
     z, branch = _validate.complex_array("z", z), sandwich_branch(ratio, variance)
-    steps, method = _validate.integer("steps", steps, low=1), _validate.choice("method", method, _METHODS)
+    steps, method = _validate.integer("steps", steps, low=1, high=10**6), _validate.choice("method", method, _METHODS)
     v = _alg.follow(branch, z, steps=steps, method=method)
     return (1.0 + v * v) / z
 
@@ -289,7 +286,8 @@ class SandwichLaw(_laws.SpectralLaw):
         self.variance = _validate.positive("variance", variance)
         super().__init__()
 
-    def _stieltjes(self, z):
+    def _stieltjes(self, z):  # at z = 0 exactly and no atom there (c <= 1): the limit from above
+        z = np.where(np.asarray(z) == 0, 1e-12j * math.sqrt(self.variance), z) if self.ratio <= 1 else z
         return sandwich_stieltjes(z, self.ratio, variance=self.variance)
 
     def _atoms(self):

@@ -203,9 +203,10 @@ def bema(singular_values, *, ratio, alpha=0.2):
     """
     c = _validate.real("ratio", ratio, low=0.0, low_open=True, high=1.0)
     alpha = _validate.real("alpha", alpha, low=0.0, high=0.5, low_open=True, high_open=True)
-    lam = np.sort(_validate.real_array("singular_values", singular_values) ** 2)
-    if lam.size == 0:
-        raise ValueError("singular_values must not be empty")
+    sv = _validate.real_array("singular_values", singular_values)
+    if sv.size == 0 or np.any(sv < 0) or np.any(sv > 1e150):  # squares must not overflow
+        raise ValueError("singular_values must be a non-empty array of numbers in [0, 1e150]")
+    lam = np.sort(sv**2)
     m = lam.size
     q = _mp_quantiles(c, m)
     j = np.arange(m)
