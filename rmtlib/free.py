@@ -102,7 +102,9 @@ class _FreeConvolution(SpectralLaw):
         x = np.ascontiguousarray(np.ravel(x), dtype=float)
         y = np.ascontiguousarray(np.broadcast_to(np.ravel(y), x.shape), dtype=float)
         order = np.lexsort((x, y))  # neighbours in x (at equal height) continue from each other
-        g, status = _kernels.solve(x[order], y[order], self._y_start, self.multiplicative, self._means, *self._arrays)
+        # the continuation starts above the highest point asked for, where G ~ 1/z is accurate
+        start = max(self._y_start, 2.0 * float(np.max(y, initial=0.0)))
+        g, status = _kernels.solve(x[order], y[order], start, self.multiplicative, self._means, *self._arrays)
         g_out = np.empty_like(g)
         s_out = np.empty_like(status)
         g_out[order] = g

@@ -18,6 +18,21 @@ from rmtlib._numerics import validate as _validate
 from rmtlib._numerics.quadrature import adaptive_table
 
 
+def _points(name, values, *, complex_ok=False):
+    """Points at which to evaluate a law: real (or complex) numbers of any shape; NaN and inf kept."""
+    if values is None or isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be {'complex' if complex_ok else 'real'} numbers, got {values!r}")
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged nested sequences
+        raise TypeError(f"{name} must be an array of numbers, got {values!r:.60}") from None
+    if arr.dtype.kind == "c" and not complex_ok:
+        raise ValueError(f"{name} must be real, got complex values")
+    if arr.dtype.kind not in ("b", "i", "u", "f") + (("c",) if complex_ok else ()):
+        raise TypeError(f"{name} must be an array of numbers, got {values!r:.60}")
+    return arr.astype(complex if complex_ok else float)
+
+
 class SpectralLaw:
     """A probability measure on the real line: atoms plus an absolutely continuous part.
 
@@ -70,7 +85,7 @@ class SpectralLaw:
         -------
         numpy.ndarray of complex
         """
-        z = np.asarray(z, dtype=complex)
+        z = _points("z", z, complex_ok=True)
         with np.errstate(invalid="ignore"):
             g = np.asarray(self._stieltjes(z), dtype=complex)
         return np.where(np.isnan(z), complex(np.nan, np.nan), g)
@@ -86,7 +101,7 @@ class SpectralLaw:
         -------
         numpy.ndarray of float
         """
-        x = np.asarray(x, dtype=float)
+        x = _points("x", x)
         nan = np.isnan(x)
         with np.errstate(invalid="ignore"):
             values = np.asarray(self._density(np.atleast_1d(np.where(nan, 0.0, x))), dtype=float)
@@ -125,7 +140,7 @@ class SpectralLaw:
 
     def cdf(self, x):
         """Cumulative distribution function mu((-inf, x]), atoms included (right-continuous)."""
-        x = np.asarray(x, dtype=float)
+        x = _points("x", x)
         nan = np.isnan(x)
         safe = np.where(nan, 0.0, x)
         out = np.asarray(self._continuous_cumulative(safe), dtype=float) * np.ones_like(safe)
