@@ -37,9 +37,8 @@ def test_constants_and_mutation():
         spinglass.i1(np.array([0.0]), 3)
 
 
-def test_spin_glass_experiment_jump_and_thresholds():
+def test_spin_glass_experiment_thresholds():
     out = products_mc.spin_glass({"perc_n": 60}, 0)
-    assert out["jump"] == pytest.approx(0.5, abs=1e-9)
     assert out["i1_log_potential_err"] < 1e-6
     assert out["layers"][3][0] == pytest.approx(1.65700, abs=1e-5)
     # the minima-only threshold moves out from E_inf to E_inf |left edge| / 2 of the sandwich law
