@@ -79,7 +79,7 @@ class PowerRun:
     ----------
     perturbation : dict
         ``{name: factor}``.
-    checks : list of Check
+    checks : list of rmtlib.compendium.checks.Check
         The checks it recorded (empty when it failed before writing them).
     error : str or None
         The notebook error when it failed for another reason than failed checks.
@@ -145,7 +145,7 @@ def sweep(notebook, params, *, profile, baseline, workdir=None, deltas=DELTAS, p
         Its full parameter set (the same as the baseline's).
     profile : str or None
         The profile, recorded in the runs.
-    baseline : list of Check
+    baseline : list of rmtlib.compendium.checks.Check
         The checks of the unperturbed run (every statistical check must have passed there).
     workdir : path, optional
         Where the perturbed run folders go (default: a temporary directory, removed afterwards).

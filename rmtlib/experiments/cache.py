@@ -29,7 +29,7 @@ import scipy
 __all__ = ["ENVIRONMENT", "cache_dir", "key", "prune", "simulation", "source_digest"]
 
 ENVIRONMENT = "RMTLIB_SIMULATION_CACHE"
-"""The environment variable naming the cache directory (unset: no cache)."""
+"""The environment variable naming the cache directory (caching is off without it)."""
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 

@@ -40,7 +40,7 @@ def _fresh(seed):
 
 
 def theory_outliers(thetas, nu, variance):
-    """``(H(theta), H'(theta))`` with ``theta`` and ``sigma^2`` read through :func:`theory.parameter`.
+    """``(H(theta), H'(theta))`` with ``theta`` and ``sigma^2`` read through :func:`rmtlib.experiments.theory.parameter`.
 
     Parameters
     ----------

@@ -25,9 +25,11 @@ __all__ = ["SWEEP_DEFAULTS", "ZERO_RTOL", "chain_dims", "draw_chains", "draw_per
 
 SWEEP_DEFAULTS = {"sweep_n0": [250, 500, 1000], "sweep_seeds": [24, 12, 8], "zero_n": 500, "zero_draws": 48,
                   "wishart_stat_draws": 16, "cavity_replicas": 8}
-"""Settings of the sweeps behind the statistical checks: the sizes ``N_0`` of the product laws and the
-seeds per size, the size and draws per degree of the sparse-Wigner atoms and moments, the draws per
-cell of the percolated-Wishart atoms, the population-dynamics replicas of the cavity law."""
+"""Settings of the sweeps behind the statistical checks.
+
+They are the sizes ``N_0`` of the product laws and the seeds per size, the size and draws per degree
+of the sparse-Wigner atoms and moments, the draws per cell of the percolated-Wishart atoms, and the
+population-dynamics replicas of the cavity law."""
 
 ZERO_RTOL = 1e-20
 """Zero tolerance relative to the top eigenvalue: structural zeros of the SVD-based samplers sit near

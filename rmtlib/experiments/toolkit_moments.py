@@ -8,7 +8,7 @@ The chapter judges its simulations by the first two moments of the spectrum. Thr
 - :func:`quadrature_moments`: the total mass and first two moments integrated from a law's
   *computed* density (quadrature tables over its support) plus its atoms, independent of the
   moment series that built a free convolution;
-- :func:`finite_moments`: the exact expectations of ``tr(M)/n`` and ``tr(M²)/n`` for the chapter's
+- ``finite_moments``: the exact expectations of ``tr(M)/n`` and ``tr(M²)/n`` for the chapter's
   Gaussian matrices at size n, whose distance from the limit is the derived finite-size allowance
   of the statistical checks.
 """
