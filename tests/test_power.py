@@ -123,6 +123,21 @@ def test_two_sample_binomial_and_extrapolation():
     with pytest.raises(ValueError, match="3 sizes"):
         nulls.extrapolated(sizes[:2], per_size[:2], 1.0)
 
+
+def test_two_sample_extrapolated_ignores_finite_size_differences():
+    """Two laws that differ by c/n at every n but share the limit pass; a shifted limit fails."""
+    rng = np.random.default_rng(2)
+    sizes = [100, 200, 400]
+    alarms = 0
+    for _ in range(2000):
+        first = [2.0 + 7.0 / n + rng.normal(0, 1e-3, 10) for n in sizes]
+        second = [2.0 + 1.0 / n + rng.normal(0, 1e-3, 10) for n in sizes]
+        alarms += not nulls.two_sample_extrapolated(sizes, first, second).passed
+    assert alarms <= 3  # ALPHA = 1e-4: 0.2 expected
+    assert not nulls.two_sample(first[-1], second[-1]).passed  # at one n the 1/n term is resolved
+    shifted = [s + 0.01 for s in second]
+    assert not nulls.two_sample_extrapolated(sizes, first, shifted).passed
+
 # --------------------------------------------------------------------------- rmtlib power
 
 POWER_BODY = [

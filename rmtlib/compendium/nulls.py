@@ -26,7 +26,7 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["ALPHA", "Test", "binomial", "extrapolated", "k_factor", "seed_mean", "two_sample",
-           "upper_floor"]
+           "two_sample_extrapolated", "upper_floor"]
 
 ALPHA = 1e-4
 """False-alarm probability of one statistical check (two-sided), fixed before any comparison."""
@@ -222,6 +222,35 @@ def extrapolated(sizes, per_size, theory, *, order=1.0, alpha=ALPHA) -> Test:
     se = float(math.sqrt(cov[0, 0]))
     k = k_factor(dof, alpha)
     return Test(abs(float(coef[0]) - float(theory)), k * se, float(coef[0]), se, k)
+
+
+def two_sample_extrapolated(sizes, first, second, *, order=1.0, alpha=ALPHA) -> Test:
+    """Two independent simulations at the same sizes: are the intercepts of their a + b n^(-order) fits equal?
+
+    Universality is a statement about n -> infinity: two entry laws may differ at finite n by a term of
+    order 1/n (for moments of order >= 2 it involves the entries' fourth moment), so their seed means
+    at one n are not expected to agree; their extrapolations to 1/n = 0 are.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        The sizes n (at least 3), the same for both simulations.
+    first, second : sequence of array_like
+        For each size, one value per seed of each simulation.
+    order, alpha
+        As in :func:`extrapolated`.
+
+    Returns
+    -------
+    Test
+        value ``|a1 - a2|``, threshold ``k sqrt(se(a1)^2 + se(a2)^2)``, with k the Student quantile at
+        the smaller of the two fits' degrees of freedom.
+    """
+    (c1, v1, d1), (c2, v2, d2) = _fit(sizes, first, order), _fit(sizes, second, order)
+    se = float(math.sqrt(v1[0, 0] + v2[0, 0]))
+    k = k_factor(min(d1, d2), alpha)
+    diff = float(c1[0] - c2[0])
+    return Test(abs(diff), k * se, diff, se, k)
 
 
 def upper_floor(sizes, per_size, *, order=0.5, alpha=ALPHA) -> Test:
