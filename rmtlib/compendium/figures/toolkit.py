@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rmtlib.compendium import plotting
+from rmtlib.compendium.figures import layout
 
 __all__ = ["PANELS", "spectra"]
 
@@ -32,15 +33,16 @@ def spectra(results, *, bins):
     Returns
     -------
     matplotlib.figure.Figure
-        One row of panels (the house size for a single case).
+        At most two panels per row at book width, the KS distance in each panel's title and one
+        legend for all panels (in the spare slot of an incomplete row, else below the panels).
     """
-    import matplotlib.pyplot as plt  # optional dependency of the compendium
-
     results = list(results)
-    fig, axes = plt.subplots(1, len(results), figsize=(11, 3.4) if len(results) > 1 else None, squeeze=False)
-    for ax, result in zip(axes[0], results):
+    single = len(results) == 1
+    fig, axes, spare = layout.grid(len(results), row_height=3.0 if single else 2.8,
+                                   extra_height=0.5 if single else 0.0)
+    for ax, result in zip(axes, results):
         title, label = PANELS[result["case"]]
-        plotting.compare(ax, result["eigenvalues"], result["law"], bins=bins,
-                         ks=result["ks"], label=label)
-        ax.set_title(title)
-    return fig
+        plotting.compare(ax, result["eigenvalues"], result["law"], bins=bins, label=label)
+        layout.ks_title(ax, title, result["ks"])
+    layout.shared_legend(fig, axes, spare=spare, ncols=2 if single else None)
+    return layout.finish(fig)
