@@ -3,6 +3,7 @@
 # extras the book and the tests need: `pip install rmtlib` alone installs numpy, scipy and numba only.
 
 PROFILE ?= paper
+WORKERS ?= 1
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,6 +21,7 @@ help:
 	@echo "make venv     create or update .venv from $(PINS)"
 	@echo "make clean    remove _build and book/results"
 	@echo "TOC=file.yml  build (and test) the book with another table of contents"
+	@echo "WORKERS=N     run the notebooks' sweeps on N local processes (the numbers do not change)"
 
 # Reinstall only when the pins or the package metadata changed (or the venv is missing).
 $(STAMP): pyproject.toml $(PINS)
@@ -32,13 +34,13 @@ venv: $(STAMP)
 
 # Execute every notebook present with papermill into book/results/ (reusing fresh results).
 execute: $(STAMP)
-	$(BIN)/rmtlib execute --profile $(PROFILE) --power
+	$(BIN)/rmtlib execute --profile $(PROFILE) --power --workers $(WORKERS)
 
 pages: $(STAMP)
 	$(BIN)/rmtlib pages
 
 book: $(STAMP)
-	$(BIN)/rmtlib execute --profile $(PROFILE) --power
+	$(BIN)/rmtlib execute --profile $(PROFILE) --power --workers $(WORKERS)
 	$(BIN)/rmtlib pages
 	$(BIN)/jupyter-book build . $(JB_FLAGS) --toc $(TOC)
 	@echo "Book: $(CURDIR)/_build/html/index.html"

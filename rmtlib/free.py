@@ -12,7 +12,7 @@ Multiplicative (Biane 1998; Belinschi & Bercovici 2007): with
 eta(z) = 1 - 1/(z G(z)), eta(z) = eta_i(omega_i(z)) and
 prod_i omega_i = z eta(z)^(1 - n). The n + 1 equations are solved by Newton's
 method at each point, continued in Im z from far above the spectrum down to the
-real axis (`rmtlib._kernels`). Atoms are exact: (mu box-plus nu) has an atom at
+real axis (`rmtlib._numerics.continuation`). Atoms are exact: (mu box-plus nu) has an atom at
 a + b iff mu({a}) + nu({b}) > 1, of mass mu({a}) + nu({b}) - 1; (mu box-times nu)
 has mass max(mu({0}), nu({0})) at 0 and an atom at ab != 0 iff
 mu({a}) + nu({b}) > 1 (Bercovici & Voiculescu; Belinschi). Moments are exact
@@ -23,12 +23,15 @@ from functools import cached_property
 
 import numpy as np
 
-from rmtlib._numerics import subordination as _kernels, series as _series
+from rmtlib._numerics import continuation as _continuation, series as _series, subordination as _kernels
+from rmtlib._numerics import support as _support_search
 from rmtlib._numerics.quadrature import adaptive_table
 from rmtlib.laws import PointMasses, SpectralLaw
 
 GRID_POINTS = 2049
 _ATOM_TOL = 1e-12
+#: Mass that the tables may lack before the search for missing components starts
+MASS_TOL = 1e-9
 
 
 def _kernel_arrays(factors):
@@ -104,7 +107,7 @@ class _FreeConvolution(SpectralLaw):
         order = np.lexsort((x, y))  # neighbours in x (at equal height) continue from each other
         # the continuation starts above the highest point asked for, where G ~ 1/z is accurate
         start = max(self._y_start, 2.0 * float(np.max(y, initial=0.0)))
-        g, status = _kernels.solve(x[order], y[order], start, self.multiplicative, self._means, *self._arrays)
+        g, status = _continuation.solve(x[order], y[order], start, self.multiplicative, self._means, *self._arrays)
         g_out = np.empty_like(g)
         s_out = np.empty_like(status)
         g_out[order] = g
@@ -123,22 +126,43 @@ class _FreeConvolution(SpectralLaw):
         d = -g.imag / np.pi
         return np.where(status == 2, np.nan, d).reshape(np.shape(x))
 
+    def _probe(self, x):
+        """Density on the real axis and where the solver failed (for the support search)."""
+        g, status = self.solve(x, np.zeros(np.size(x)))
+        failed = status == 2
+        return np.where(failed, 0.0, np.maximum(-g.imag / np.pi, 0.0)), failed
+
+    def _smoothed(self, x, y):
+        """-Im G(x + i y) / pi, the density smoothed by the Poisson kernel of width y (NaN: failed)."""
+        g, status = self.solve(x, np.full(np.size(x), y))
+        return np.where(status == 2, np.nan, -g.imag / np.pi)
+
     @cached_property
     def _components(self):
         """Support intervals and their quadrature tables, found together.
 
         A support interval narrower than the grid step can be missed: the mass of the tables is
-        checked against the exact continuous mass and the search repeated on finer grids while
-        it is off, so that ``support``, ``cdf`` and the moments agree whatever is asked first.
+        checked against the exact continuous mass, and while mass is missing the scale-aware search
+        of `rmtlib._numerics.support.find_missing` looks for it (so that ``support``, ``cdf`` and
+        the moments agree whatever is asked first, for components of any width).
         """
-        points = GRID_POINTS
-        while True:
-            intervals = [(float(a), float(b)) for a, b in self._support(points)]
-            tables = [adaptive_table(a, b, self.density) for a, b in intervals]
+        intervals, lo, hi = self._support()
+        tables = [adaptive_table(a, b, self.density) for a, b in intervals]
+        for _ in range(_support_search.MAX_ROUNDS):
             deficit = self.continuous_mass - sum(t.mass for t in tables)
-            if abs(deficit) < 1e-9 or points >= 16 * GRID_POINTS:
-                return intervals, tables
-            points = 4 * points - 3
+            if deficit <= MASS_TOL:
+                break
+            nodes = [t.discretize() for t in tables]
+            new = _support_search.find_missing(
+                self._probe, self._smoothed, intervals, self.atoms,
+                np.concatenate([n[0] for n in nodes]) if nodes else np.zeros(0),
+                np.concatenate([n[1] for n in nodes]) if nodes else np.zeros(0),
+                lo, hi, GRID_POINTS, deficit)
+            if not new:
+                break
+            intervals = sorted(intervals + new)
+            tables = [adaptive_table(a, b, self.density) for a, b in intervals]
+        return intervals, tables
 
     @property
     def support(self):
@@ -149,56 +173,25 @@ class _FreeConvolution(SpectralLaw):
     def _tables(self):
         return self._components[1]
 
-    def _support(self, points=GRID_POINTS):
+    def _support(self):
+        """Intervals found by the grid scan, and the range [lo, hi] of the grid that found them."""
         lo, hi = self._lo, self._hi
-        intervals = self._scan(lo, hi, points)
+        intervals = self._scan(lo, hi)
         if intervals:
             # the a-priori box can be far too wide (products of upper edges): scan again around
             # what was found, so that the grid resolves the support and its gaps
-            step = (hi - lo) / (points - 1)
+            step = (hi - lo) / (GRID_POINTS - 1)
             lo2 = max(lo, intervals[0][0] - 2 * step)
             hi2 = min(hi, intervals[-1][1] + 2 * step)
             if hi2 - lo2 < 0.5 * (hi - lo):
-                intervals = self._scan(lo2, hi2, points, natural_lo=lo, natural_hi=hi)
-        return intervals
+                intervals = self._scan(lo2, hi2, clamp=(lo2 == lo, hi2 == hi))
+                lo, hi = lo2, hi2
+        return intervals, lo, hi
 
-    def _scan(self, lo, hi, points, natural_lo=None, natural_hi=None):
-        """Intervals where the density is positive, from a grid on [lo, hi] refined by bisection."""
-        natural_lo = lo if natural_lo is None else natural_lo
-        natural_hi = hi if natural_hi is None else natural_hi
-        width = hi - lo
-        xs = np.linspace(lo, hi, points)
-        if self.multiplicative and lo == 0.0:
-            xs[0] = 1e-12 * width  # z = 0 is a singular point of the multiplicative equations
-        atom_locs = np.array([a for a, _ in self.atoms])
-        if atom_locs.size:  # keep grid points off the atoms
-            near = np.min(np.abs(xs[:, None] - atom_locs[None, :]), axis=1) < 1e-9 * width
-            xs = np.where(near, xs + 1e-7 * width, xs)
-        d = self.density(xs)
-        # above the solver's rounding noise, relative to the density's own size
-        positive = d[d > 0]
-        typical = float(np.median(positive)) if positive.size else 0.0
-        threshold = max(1e-10 / width, 1e-11 * typical)
-        inside = d > threshold
-        if not inside.any():
-            return []
-        starts = np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
-        ends = np.flatnonzero(inside & ~np.r_[inside[1:], False])
-        left = self._refine(xs[np.maximum(starts - 1, 0)], xs[starts], threshold)
-        right = self._refine(xs[np.minimum(ends + 1, xs.size - 1)], xs[ends], threshold)
-        left = np.where((starts == 0) & (lo == natural_lo), lo, left)
-        right = np.where((ends == xs.size - 1) & (hi == natural_hi), hi, right)
-        return list(zip(left, right))
-
-    def _refine(self, outside, inside, threshold):
-        """Bisection for the edge between an outside and an inside grid point."""
-        outside, inside = outside.copy(), inside.copy()
-        for _ in range(60):
-            mid = 0.5 * (outside + inside)
-            is_in = self.density(mid) > threshold
-            inside = np.where(is_in, mid, inside)
-            outside = np.where(is_in, outside, mid)
-        return 0.5 * (outside + inside)
+    def _scan(self, lo, hi, clamp=(True, True)):
+        floor = 1e-12 * (hi - lo) if self.multiplicative and lo == 0.0 else None  # z = 0 is singular
+        return _support_search.scan(self._probe, lo, hi, GRID_POINTS, clamp_lo=clamp[0], clamp_hi=clamp[1],
+                                    avoid=[a for a, _ in self.atoms], floor=floor)
 
     def __repr__(self):
         symbol = " [x] " if self.multiplicative else " [+] "

@@ -79,7 +79,14 @@ def test_run_writes_a_new_folder_each_time(tiny, tmp_path, capsys, monkeypatch):
     assert injected and "hide-cell" in injected[0].metadata.tags
     assert executed.metadata.rmtlib["parameters"] == params
     stamp = (folder / "checks.json").stat().st_mtime
-    assert re.search(r"tiny\s+scaled .* pass", capsys.readouterr().out)
+    out = capsys.readouterr()
+    assert re.search(r"tiny\s+scaled .* pass .*n times scale stays below the bound\.", out.out)
+    assert "1 checks, 0 failed" in out.out and "IPKernelApp" not in out.out + out.err
+    page = folder / "page" / "_build" / "html" / "tiny.html"
+    assert f"HTML page of the run: {page}" in out.out
+    assert page.is_file() and "_static/mathjax/tex-chtml.js" in page.read_text()
+    assert executed.cells[-1].source.startswith("::::{admonition} Rerun this chapter")
+    assert "rmtlib run tiny -p n 4" in executed.cells[-1].source
 
     assert run_cli(tiny, "run", "tiny", "-p", "n", "4", "--runs-dir", str(runs), "--no-progress") == 0
     names = sorted(p.name for p in (runs / "tiny").iterdir())

@@ -351,3 +351,12 @@ def test_figures_draw():
            "params": {"dense": 100.0, "one_shot": 10.0, "gradual": 50.0}}
     header, rows = figures.network_table(net)
     assert [r[0] for r in rows] == ["dense", "one_shot", "gradual"] and rows[0][3] == "—"
+
+
+def test_finite_n_deterministic_equivalent_island_and_quantiles():
+    dg = xg
+    np.testing.assert_allclose(dg.top_quantiles(laws.Uniform(0.0, 1.0), 10, 3), [0.75, 0.85, 0.95], atol=1e-9)
+    law = dg.deterministic_equivalent(400, 0.5, "coincident")
+    mass, mean, sd = dg.island_moments(law, 2.35)
+    assert abs(mass - 20 / 400) < 1e-6  # k = 20 coincident outliers at theta = 3
+    assert abs(mean - 3.3466) < 0.02 and 0.1 < sd < 0.3

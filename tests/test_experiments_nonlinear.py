@@ -9,7 +9,7 @@ from rmtlib.experiments import nonlinear as exp, nonlinear_ridge as ridge, nonli
 from rmtlib.models import nonlinear as nl
 
 SMALL = {"n0": 40, "activations": ["tanh", "abs_centered"], "shapes": [[0.5, 1.0]], "layer_n": 30,
-         "layer_alphas": [1.0, 0.0], "depth": 2, "moment_sizes": [20, 30, 40], "seeds": 3,
+         "layer_alphas": [1.0, 0.0], "depth": 2, "moment_sizes": [20, 30, 40], "seeds": 3, "mem_seeds": 3, "width_seeds": 3,
          "layer_widths": [20, 30, 40], "mem_cases": [["tanh", 0.5, 0.5]], "gammas": [0.1, 1.0],
          "mem_sizes": [20, 30, 40], "mem_targets": 1, "order_alphas": [-1.0, 1.0]}
 

@@ -4,16 +4,14 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from rmtlib import spectra
 from rmtlib.compendium.figures import products as figures
 from rmtlib.compendium import nulls
-from rmtlib.experiments import fitting, products as products_mc, products_nulls, products_sim
+from rmtlib.experiments import fitting, network_fits, products as products_mc, products_network, products_nulls, products_sim
 from rmtlib.models import percolation
 
 SMALL = {"chain_n0": 60, "curve_n0": 40, "sandwich_n": 60, "perc_n": 60, "perc_draws": 2, "wishart_scale": 0.03,
          "wishart_draws": 2, "cavity_pool": 300, "cavity_sweeps": 6, "cavity_bins": 12, "sweep_n0": [30, 40, 60],
-         "sweep_seeds": [3, 3, 2], "zero_n": 60, "zero_draws": 3, "wishart_stat_draws": 3, "cavity_replicas": 3}
-NETWORK = {"mlp_hidden": 4, "mlp_steps": 20, "mlp_n_small": 20, "mlp_n_large": 40, "fit_perc_size": 60, "n_outliers": 2}
+         "sweep_seeds": [3, 3, 2], "zero_n": 60, "zero_draws": 3, "zero_small_n": [20, 40], "wishart_stat_draws": 3, "cavity_replicas": 3}
 
 
 def test_ks_full_and_min_ks_fit_recover_a_known_law():
@@ -33,23 +31,6 @@ def test_ks_full_and_min_ks_fit_recover_a_known_law():
     assert products_mc.chain_dims(100, [0.5, 2.0]) == (100, 50, 200)
 
 
-def test_compare_families_ranks_the_semicircle_last_on_an_mp_spectrum():
-    tables = fitting.family_tables(perc_size=100, rng=0, mp_ratios=[0.5, 2.0], chain_c1=(1.0,), chain_c2=(2.0,),
-                                   perc_ratios=(1.0,), perc_degrees=(3.0,))
-    observed = {"mp": 2.0 * percolation.sample_sparse_wishart(200, 100, 1.0, rng=2),
-                "other": percolation.sample_sparse_wishart(200, 400, 1.0, rng=3)}
-    out = fitting.compare_families(observed, tables, n_outliers=3)
-    assert out["families"] == ["semicircle", "marchenko_pastur", "wishart_chain", "percolated_wishart"]
-    assert out["n_params"] == [2, 2, 3, 3]
-    ks = out["ks"]["mp"]
-    assert out["margins"]["mp"] == pytest.approx(ks["semicircle"] - min(ks["marchenko_pastur"], ks["wishart_chain"],
-                                                                        ks["percolated_wishart"]))
-    assert out["margins"]["mp"] > 0.2 and ks["marchenko_pastur"] < 0.05
-    assert out["best_ks"] == min(min(k.values()) for k in out["ks"].values())
-    assert out["n_product_better"] == sum(v <= 0 for v in out["product_gain"].values())
-    assert out["ks_expected"] == spectra.ks_expected(197)
-
-
 def test_sections_are_the_parts_of_run_and_statistics_is_pure():
     stats = products_mc.statistics(SMALL, 7)
     parts = [products_mc.wishart_chains(SMALL, 7), products_mc.sandwiches(SMALL, 7), products_mc.percolated(SMALL, 7)]
@@ -62,20 +43,6 @@ def test_sections_are_the_parts_of_run_and_statistics_is_pure():
     rows = parts[2]["perc"]["rows"]
     assert [r[0] for r in rows] == products_mc.DEFAULTS["perc_degrees"]
     assert rows[1][1] == pytest.approx(0.45594, abs=1e-5)
-
-
-def test_trained_network_and_fits_report_the_rank_bound():
-    network = products_mc.trained_network(NETWORK, 0)
-    small = network["small"]
-    assert small["n"] == 20 and small["P"] == 4 * 65 + 10 * 5
-    assert small["summary"]["ggn"]["zero"] >= small["bound"] - 0.5 / small["P"]
-    assert small["summary"]["ggn"]["negative"] == 0.0
-    fits = products_mc.family_fits(network, NETWORK, 0)
-    assert set(fits["ks"]) == {"hessian_small", "ggn_small", "hessian_large", "ggn_large"}
-    header, rows = figures.fits_table(fits)
-    assert len(rows) == 5 and all(len(r) == len(header) for r in rows)
-    header, rows = figures.curvature_table(network)
-    assert len(rows) == 4 and all(len(r) == len(header) for r in rows)
 
 
 def test_every_figure_draws_on_agg():
@@ -138,10 +105,44 @@ def test_percolated_sweep_comparisons():
     np.testing.assert_allclose(sweep["m2"].mean(), 1.0, atol=0.2)
     replicas = products_nulls.cavity_replicas(s, 4)
     assert replicas.shape == (3,) and np.all(replicas > 0)
-    comps = products_nulls.percolated_comparisons(sweep, replicas)
+    small = products_sim.percolated_sizes(s, 4)
+    assert [z.shape for z in small["zero"]] == [(len(s["perc_degrees"]), 3)] * 2
+    comps = products_nulls.percolated_comparisons(sweep, replicas, small)
     ids = [c["id"] for c in comps]
+    assert ids[0] == "perc_atom_pooled" and comps[0]["null"] == "extrapolated" and comps[0]["args"][0] == [20, 40, 60]
     assert ids[0] == "perc_atom_pooled" and "perc_atom_c1p00" in ids and "perc_atom_c6p00" not in ids
     assert {"perc_m2", "perc_m4", "cavity_poisson", "wishart_atom_pooled"} <= set(ids)
     for c in comps:
         t = getattr(nulls, c["null"])(*c["args"], **c["kwargs"])
         assert np.isfinite(t.value) and np.isfinite(t.threshold)
+
+
+# --------------------------------------------------------------------------- the held-out comparison
+def test_heldout_comparison_prefers_the_true_family_and_separates_the_atom():
+    """MP(2) spectra (atom 1/2) from independent seeds: MP + atom and MP fit, the semicircle does not."""
+    rng = np.random.default_rng(11)
+    spectra_by_seed = []
+    for _ in range(4):
+        x = rng.standard_normal((200, 100))
+        spectra_by_seed.append(2.0 * np.linalg.eigvalsh(x @ x.T / 100))
+    tables = network_fits.family_tables(perc_size=100, rng=0)
+    out = network_fits.heldout_comparison(spectra_by_seed, tables, n_outliers=0)
+    held = out["heldout"]
+    assert np.all(out["zero"] == 0.5)
+    # the MP grid has no ratio 2, so its atom is off by 0.08; the free atom repairs it
+    assert held["mp_atom"]["full"].mean() < 0.06 and held["mp_atom"]["atom_err"].max() <= 0.05
+    assert held["marchenko_pastur"]["full"].mean() < 0.1 and held["mp_atom"]["continuous"].mean() < 0.06
+    assert held["semicircle"]["full"].mean() > 2 * held["marchenko_pastur"]["full"].mean()
+    assert held["semicircle"]["atom_err"].max() == pytest.approx(0.5)   # no atom: the whole zero mass is missed
+    assert np.all(out["pool"] < 0.1)
+    assert [f["shape"] for f in out["fits"]["marchenko_pastur"]] and len(out["fits"]["sandwich"]) == 2
+
+
+def test_network_claims_are_paired_differences():
+    res = {"heldout": {f: {"full": np.arange(4.0) + i} for i, f in enumerate(network_fits.FAMILIES)},
+           "pool": np.zeros(4)}
+    out = products_network.claims({"hessian_end": res}, keys=("hessian_end",))
+    assert all(c["id"].startswith("network_") for c in out)
+    first = next(c for c in out if c["id"] == "network_sc_mismatch_hessian_end")
+    np.testing.assert_allclose(first["values"], np.arange(4.0))
+    assert {c["test"] for c in out} == {"greater", "advantage", "equivalent"}

@@ -5,7 +5,7 @@ its training loops."""
 import numpy as np
 import pytest
 
-from rmtlib.experiments import digits
+from rmtlib.experiments import digits, network_spectra
 from rmtlib.models import networks as nets
 
 DIGITS = nets.MLP((64, 12, 10), "tanh")   # h >= C: needed for the generic rank n(C-1)
@@ -159,3 +159,27 @@ def test_sgd_epoch_updates_in_place_and_learns():
     losses = [nets.sgd_epoch(net, theta, x, y, lr=0.05, batch=64, rng=rng) for _ in range(10)]
     assert not np.array_equal(w, before) and losses[-1] < 0.5 * losses[0]
     assert net.accuracy(theta, x, y) > 0.85
+
+
+def test_drop_constant_removes_exactly_the_dead_pixels():
+    x, _ = digits.load_digits_data(60, rng=0)
+    xd, _ = digits.load_digits_data(60, rng=0, drop_constant=True)
+    dead = np.all(x == 0.0, axis=0)
+    assert dead.sum() > 0 and xd.shape == (60, 64 - dead.sum())
+    np.testing.assert_array_equal(xd, x[:, ~dead])
+
+
+def test_network_seed_spectra_dead_rows_and_rank():
+    """One training seed at tiny sizes: exact and SLQ spectra, the dead-pixel null rows, the GGN rank."""
+    s = {**network_spectra.NETWORK_DEFAULTS, "net_n": 30, "net_hidden": [10, 40], "net_steps": 30, "net_mid": 10,
+         "net_exact_max": 800, "slq_steps": 20, "slq_probes": 2}
+    res = network_spectra.network_seed((s, np.random.SeedSequence(1)))
+    small, big = res["nets"]
+    assert small["exact"] and not big["exact"] and set(small["spectra"]) == set(network_spectra.STAGES)
+    assert small["spectra"]["end"]["hessian"].size == small["P"] and "slq_end" in small
+    assert abs(np.sum(big["spectra"]["end"]["ggn"]["weights"]) - 1.0) < 1e-12
+    zero = network_spectra.summary(small["spectra"]["end"]["ggn"])["zero"]
+    assert abs(zero - small["bound"]) * small["P"] < 0.5           # rank n(C-1) attained
+    dead = res["dead"]
+    assert res["constant"] > 0 and dead["dead_rows"] == res["constant"] * 10
+    assert network_spectra.summary(dead["hessian"])["zero"] * dead["P"] >= dead["dead_rows"]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import html.parser
+import io
 import json
 import os
 import re
@@ -166,7 +168,7 @@ def site_requests(netlog: dict, origin: str) -> tuple[set, set]:
     return page, browser
 
 
-def visit(chromium, url, workdir: Path, *, screenshot=None):
+def visit(chromium, url, workdir: Path, *, screenshot=None, width=1200):
     """Load one page in headless Chromium; return (DOM text, remote hosts the page requested).
 
     Everything but loopback goes to a closed proxy port, so no request can leave the machine even
@@ -175,7 +177,7 @@ def visit(chromium, url, workdir: Path, *, screenshot=None):
     workdir.mkdir(parents=True, exist_ok=True)
     netlog = workdir / "netlog.json"
     cmd = [chromium, *FLAGS, f"--user-data-dir={workdir / 'profile'}", f"--log-net-log={netlog}",
-           "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=20000", "--window-size=1200,1600"]
+           "--proxy-server=http://127.0.0.1:9", "--virtual-time-budget=20000", f"--window-size={width},1600"]
     cmd += [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
     proc = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=180, check=False)
     assert proc.returncode == 0, f"chromium failed on {url}: {proc.stderr[-2000:]}"
@@ -310,3 +312,108 @@ def test_the_request_check_catches_a_remote_asset(chromium, tmp_path):
     with serve(tmp_path / "site") as (base, _):
         _, hosts = visit(chromium, f"{base}/page.html", tmp_path / "visit")
     assert hosts == {"cdn.example.com", "images.example.org"}
+
+
+def test_the_intro_opens_with_the_status_panel_and_a_captioned_figure(rendered):
+    static = rendered["book/intro.html"][0]
+    panel = static.split("rmtlib-status", 1)
+    assert len(panel) == 2, "the intro has no status panel"
+    assert static.index("rmtlib-status") < static.index('id="the-four-papers"'), "the panel is not up front"
+    for field in ("Checks", "Profile", "Built", "commit", "Environment", "reproduced"):
+        assert field in panel[1], f"the status panel does not say {field!r}"
+    figures = re.findall(r"<figure[^>]*>(.*?)</figure>", static, re.S)
+    assert figures and all("<figcaption" in f for f in figures), "a figure of the intro has no caption"
+    assert all('alt=""' not in f and "alt=" in f for f in figures), "a figure of the intro has no alt text"
+
+
+BUILD_PATH = re.compile("|".join(re.escape(p) for p in {str(ROOT), "/tmp/", "PosixPath("}))
+WARNING = re.compile(r"\b[A-Z][A-Za-z]*Warning: |output stderr|IPKernelApp")
+
+
+def test_no_build_path_and_no_warning_in_any_page(rendered):
+    for name, (static, _, _) in rendered.items():
+        body = static.split("<body", 1)[-1]
+        paths = BUILD_PATH.findall(body)
+        assert not paths, f"{name} shows a build path: {paths[:3]}"
+        warnings = WARNING.findall(body)
+        assert not warnings, f"{name} shows Python warnings or stderr: {warnings[:3]}"
+
+
+def test_chapters_show_checks_once_and_end_with_the_rerun_box(rendered):
+    chapters = [n for n in rendered if n.startswith("book/results/")]
+    assert chapters
+    for name in chapters:
+        static = rendered[name][0]
+        assert "rmtlib-checks" in static, f"{name}: no check box"
+        assert not re.search(r"<strong>(PASS|FAIL)</strong>", static), f"{name}: inline PASS paragraphs"
+        text = re.sub(r"<[^>]+>", "", static)
+        assert "Rerun this chapter" in text and f"rmtlib run {Path(name).stem}" in text, name
+        assert "reproduction.html#report-" in static, f"{name}: no link to its part of the report"
+
+
+def test_dashes_and_bibliography_labels(rendered):
+    assert "--with-freealg" in rendered["book/benchmarks.html"][0]
+    bibliography = rendered["book/bibliography.html"][0]
+    assert "Marčenko and Pastur, 1967" in bibliography
+    assert not re.search(r"\[[A-Z][A-Za-z]+[A-Z]\d\d\]", bibliography), "alpha-style labels"
+
+
+class _Measuring(SimpleHTTPRequestHandler):
+    """Serves the site; an HTML page asked for with ``?measure`` gets a script that writes, into the
+    DOM, the right edges of the report's verdict cells, of its tables and of the content column."""
+
+    SCRIPT = (b"<script>window.addEventListener('load', () => { const r = x => x.getBoundingClientRect();"
+              b"const main = document.querySelector('article.bd-article') || document.querySelector('article') || document.body;"
+              b"const out = {width: window.innerWidth, column: r(main).right,"
+              b"verdicts: [...document.querySelectorAll('table.rmtlib-report td.rmtlib-verdict')].map(c => r(c).right),"
+              b"tables: [...document.querySelectorAll('table.rmtlib-report')].map(t => r(t).right)};"
+              b"const pre = document.createElement('pre'); pre.id = 'rmtlib-measure';"
+              b"pre.textContent = JSON.stringify(out); document.body.appendChild(pre); });</script>")
+
+    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+        pass
+
+    def send_head(self):
+        if not self.path.endswith("?measure"):
+            return super().send_head()
+        path = Path(self.translate_path(self.path.split("?")[0]))
+        body = path.read_bytes().replace(b"</body>", self.SCRIPT + b"</body>")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+@pytest.mark.parametrize("width", [1300, 420])
+def test_the_report_verdict_column_is_visible(site, chromium, tmp_path, width):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Measuring, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/book/reproduction.html?measure"
+        dom, _ = visit(chromium, url, tmp_path / "measure", width=width)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+    found = re.search(r'<pre id="rmtlib-measure"[^>]*>([^<]*)</pre>', dom)
+    assert found, "the measuring script did not run"
+    m = json.loads(html.unescape(found.group(1)))
+    assert m["verdicts"], "the report has no verdict column"
+    assert max(m["verdicts"]) <= min(m["width"], m["column"]) + 1, f"verdict column off screen: {m}"
+    if width >= 1000:  # at book width every table fits its column
+        assert max(m["tables"]) <= m["column"] + 1, f"a report table is wider than its column: {m}"
+
+
+def test_a_report_link_opens_the_check_box_in_its_chapter(rendered, chromium, server, tmp_path):
+    report = rendered["book/reproduction.html"][0]
+    link = re.search(r'href="(results/[a-z_]+\.html)#(check-[A-Za-z0-9_]+)"', report)
+    assert link, "the report links no check to its chapter"
+    page, anchor = link.groups()
+    assert f'id="{anchor}"' in rendered[f"book/{page}"][0], f"{page} has no row {anchor}"
+    base, _ = server
+    dom, _ = visit(chromium, f"{base}/book/{page}#{anchor}", tmp_path / "link")
+    before = dom[:dom.index(f'id="{anchor}"')]
+    opening = before[before.rindex("<details"):]
+    assert re.match(r"<details[^>]*\bopen\b", opening), "the check's box stays closed"

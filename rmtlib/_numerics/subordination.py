@@ -13,12 +13,14 @@ MARCHENKO    Marchenko-Pastur(c, s)       (c, s)
 UNIFORM      uniform on [a, b]            (a, b)
 ===========  ===========================  =============================
 
-`factor_g` returns G and G' of one factor. `solve_add` and `solve_multiply`
-evaluate the Cauchy transform of the free additive / multiplicative
-convolution of all factors at points x + i y by Newton's method on the
-subordination equations, continued from far above the real axis
-(y = y_start) down to the requested y, halving the step whenever Newton fails
-or leaves the Herglotz half-plane.
+`factor_g` returns G and G' of one factor. `_add_newton` and `_mul_newton`
+solve the subordination equations of the free additive / multiplicative
+convolution of all factors at one point by Newton's method; they stop when the
+steps are below 1e-13 of the solution, or stall at the rounding floor, or when
+every equation holds to `RESIDUAL_TOL` (near an edge or a cusp the Jacobian is
+singular and the steps stall far above rounding while the residual is at its
+floor). `rmtlib._numerics.continuation.solve` continues them from far above the
+real axis down to the requested points.
 """
 
 import cmath
@@ -27,6 +29,8 @@ import numba as nb
 import numpy as np
 
 DISCRETE, SEMICIRCLE, MARCHENKO, UNIFORM = 0, 1, 2, 3
+#: Newton stops once every equation holds to this relative residual (a few rounding errors)
+RESIDUAL_TOL = 4e-15
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -101,6 +105,8 @@ def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         sum_inv = 0j
         sum_corr = 0j
         sum_om = 0j
+        resid = 0.0
+        size = abs(z) + (n - 1) * abs(F)
         for i in range(n):
             g, dg, _ = factor_g(i, kinds, params, locs, wts, offs, om[i])
             f_i[i] = _inv(g)
@@ -108,9 +114,16 @@ def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
             sum_inv += inv_i[i]
             sum_corr += (F - f_i[i]) * inv_i[i]
             sum_om += om[i]
+            resid = max(resid, abs(F - f_i[i]) / (abs(F) + abs(f_i[i]) + 1e-300))
+            size += abs(om[i])
+        resid = max(resid, abs(z + (n - 1) * F - sum_om) / (size + 1e-300))
+        if it > 0 and resid <= RESIDUAL_TOL:
+            # the equations hold to rounding: near an edge or a cusp (singular Jacobian) the steps
+            # stall far above rounding while the residual is already at its floor
+            return _accept_add(z, om, state, F, n, it)
         dF = (z + (n - 1) * F - sum_om - sum_corr) * _inv(sum_inv - (n - 1))
         step = abs(dF)
-        scale = abs(F) + abs(z) + 1.0
+        scale = abs(F) + abs(z) + 1e-300
         for i in range(n):
             d = (F + dF - f_i[i]) * inv_i[i]
             om[i] += d
@@ -120,16 +133,25 @@ def _add_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         if not np.isfinite(step):
             return -1
         if step <= 1e-13 * scale or (step <= 1e-10 * scale and step >= 0.5 * prev):
-            state[0] = F
-            if z.imag > 0.0:
-                if F.imag < -1e-12 * scale:
-                    return -1
-                for i in range(n):
-                    if om[i].imag < -1e-12 * scale:
-                        return -1
-            return it + 1
+            return _accept_add(z, om, state, F, n, it + 1)
         prev = step
     return -1
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _accept_add(z, om, state, F, n, its):
+    """Store F; refuse (-1) a solution off the Herglotz half-plane above the axis, else the iterations."""
+    state[0] = F
+    if z.imag > 0.0:
+        scale = abs(F) + abs(z) + 1e-300
+        for i in range(n):
+            scale = max(scale, abs(om[i]))
+        if F.imag < -1e-12 * scale:
+            return -1
+        for i in range(n):
+            if om[i].imag < -1e-12 * scale:
+                return -1
+    return max(its, 1)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -144,6 +166,7 @@ def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         sum_q = 0j
         sum_corr = 0j
         prod = eta ** (n - 1) * _inv(z)
+        worst = 0.0
         for i in range(n):
             g, dg, h = factor_g(i, kinds, params, locs, wts, offs, om[i])
             wg = om[i] * g  # direct product: accurate where w G -> 0; h accurate where w G -> 1
@@ -153,7 +176,10 @@ def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
             sum_q += q_i[i]
             sum_corr += (eta - e_i[i]) * q_i[i]
             prod *= om[i]
+            worst = max(worst, abs(eta - e_i[i]) / (abs(eta) + abs(e_i[i]) + 1e-300))
         resid = cmath.log(prod)
+        if it > 0 and max(worst, abs(resid) / (n + 1.0)) <= RESIDUAL_TOL:
+            return _accept_mul(z, om, state, eta, n, it)
         d_eta = -(resid + sum_corr) * _inv(sum_q + (n - 1) * _inv(eta))
         step = abs(d_eta) / (abs(eta) + 1e-300)
         for i in range(n):
@@ -164,190 +190,44 @@ def _mul_newton(z, om, state, kinds, params, locs, wts, offs, maxit):
         if not np.isfinite(step):
             return -1
         if step <= 1e-13 or (step <= 1e-10 and step >= 0.5 * prev):
-            state[0] = eta
-            if z.imag > 0.0:
-                g_total = _inv(z * (1.0 - eta))
-                if g_total.imag > 1e-12 * abs(g_total):
-                    return -1
-                for i in range(n):
-                    if om[i].imag < -1e-12 * abs(om[i]):
-                        return -1
-            return it + 1
+            return _accept_mul(z, om, state, eta, n, it + 1)
         prev = step
     return -1
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, params, locs, wts, offs):
-    """Follow the solution from x + i y_start down to x + i y_target. Returns 0 (ok), 1 (approximate), 2 (failed)."""
-    y = y_start
-    z = complex(x, y)
-    if multiplicative:
-        ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 200)
-    else:
-        ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 200)
-    if ok < 0:
-        return 2
-    n = kinds.size
-    saved = om.copy()
-    # near z = 0 the multiplicative equations need y << |x|; elsewhere 1e-13 y_start is the noise floor
-    y_floor = max(y_target, 1e-13 * (min(y_start, abs(x)) if multiplicative else y_start))
-    ratio = 0.1
-    while y > y_floor:
-        y_new = max(y * ratio, y_floor)
-        saved[:] = om
-        saved_state = state[0]
-        z_old = complex(x, y)
-        z = complex(x, y_new)
-        # predictor: far from the spectrum omega_i ~ z (additive) and omega_i ~ z, eta ~ 1/z (multiplicative)
-        if y < 1e-2 * y_start:
-            pass  # near the spectrum the homogeneous predictor is wrong: plain continuation
-        elif multiplicative:
-            scale = z / z_old
-            for i in range(n):
-                om[i] *= scale
-            state[0] /= scale
-        else:
-            for i in range(n):
-                om[i] += z - z_old
-            state[0] += z - z_old
-        if multiplicative:
-            ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 16)
-        else:
-            ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 16)
-        if ok > 0:
-            y = y_new
-            if ok <= 4:
-                ratio = max(ratio * ratio, 1e-4)
-            elif ok > 8:
-                ratio = np.sqrt(ratio)
-        else:
-            om[:] = saved
-            state[0] = saved_state
-            ratio = np.sqrt(ratio)
-            if ratio > 0.999:
-                return 2
-    state[1] = y
-    if y_target >= y_floor:
-        return 0
-    saved[:] = om
-    saved_state = state[0]
-    z = complex(x, y_target)
-    if multiplicative:
-        ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 60)
-    else:
-        ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 60)
-    if ok > 0:
-        # on the real axis the conjugate solution solves the same equations: keep the Herglotz one
-        if multiplicative:
-            g_total = _inv(z * (1.0 - state[0]))
-            flip = g_total.imag > 0.0
-        else:
-            flip = state[0].imag < 0.0
-        if flip:
-            state[0] = np.conj(state[0])
-            for i in range(n):
-                om[i] = np.conj(om[i])
-        state[1] = y_target
-        return 0
-    om[:] = saved
-    state[0] = saved_state
-    for i in range(n):
-        if not np.isfinite(om[i]):
-            return 2
-    return 1
+def _accept_mul(z, om, state, eta, n, its):
+    """Store eta; refuse (-1) a solution off the Herglotz half-plane above the axis, else the iterations."""
+    state[0] = eta
+    if z.imag > 0.0:
+        g_total = _inv(z * (1.0 - eta))
+        if g_total.imag > 1e-12 * abs(g_total):
+            return -1
+        for i in range(n):
+            if om[i].imag < -1e-12 * abs(om[i]):
+                return -1
+    return max(its, 1)
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _herglotz_on_axis(multiplicative, z, om, state):
-    """True when a real-axis solution lies strictly inside the support on the Herglotz branch."""
+def _residual(z, multiplicative, om, value, kinds, params, locs, wts, offs):
+    """Largest relative residual of the subordination equations at (om, F or eta)."""
     n = om.size
-    for i in range(n):
-        if om[i].imag < -1e-12 * abs(om[i]):
-            return False
+    worst = 0.0
     if multiplicative:
-        g_total = _inv(z * (1.0 - state[0]))
-        return g_total.imag < -1e-9 * abs(g_total)
-    return state[0].imag > 1e-9 * abs(state[0])
-
-
-@nb.njit(cache=True, error_model="numpy")
-def solve(xs, ys, y_start, multiplicative, means, kinds, params, locs, wts, offs):
-    """Cauchy transform of the free convolution at x + i y (y >= 0), with a status per point.
-
-    Points on the real axis inside the support are continued along x from the previous point
-    (a few Newton steps, accepted only when they converge fast onto the Herglotz branch); every
-    other point is continued down from x + i y_start.
-
-    Parameters
-    ----------
-    xs, ys : 1-D float arrays
-        Real and (non-negative) imaginary parts of the points (sorted by x for speed).
-    y_start : float
-        Height where the continuation starts (far above the spectrum).
-    multiplicative : bool
-        Free multiplicative (True) or additive (False) convolution.
-    means : 1-D float array
-        Means of the factors (for the initial guess at y_start).
-
-    Returns
-    -------
-    G : complex array
-    status : int array (0 converged; 1 approximate: G at the lowest height reached, 1e-13 |x| or
-        1e-13 y_start above the axis; 2 failed)
-    """
-    n = kinds.size
-    out = np.empty(xs.size, dtype=np.complex128)
-    status = np.empty(xs.size, dtype=np.int64)
-    om = np.empty(n, dtype=np.complex128)
-    state = np.zeros(2, dtype=np.complex128)
-    prev_om = np.empty(n, dtype=np.complex128)
-    prev_state = 0j
-    prev_inside = False
-    total = 0.0
-    prod = 1.0
+        prod = value ** (n - 1) * _inv(z)
+        for i in range(n):
+            g, _, h = factor_g(i, kinds, params, locs, wts, offs, om[i])
+            e = h * _inv(om[i] * g)
+            worst = max(worst, abs(value - e) / (abs(value) + abs(e) + 1e-300))
+            prod *= om[i]
+        return max(worst, abs(cmath.log(prod)) / (n + 1.0))
+    total = z + (n - 1) * value
+    size = abs(z) + (n - 1) * abs(value)
     for i in range(n):
-        total += means[i]
-        prod *= means[i]
-    for p in range(xs.size):
-        if multiplicative and xs[p] == 0.0 and ys[p] == 0.0:
-            status[p] = 2
-            out[p] = complex(np.nan, np.nan)
-            prev_inside = False
-            continue
-        z = complex(xs[p], 0.0)
-        done = False
-        if prev_inside and ys[p] == 0.0:
-            om[:] = prev_om
-            state[0] = prev_state
-            if multiplicative:
-                it = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 8)
-            else:
-                it = _add_newton(z, om, state, kinds, params, locs, wts, offs, 8)
-            if it > 0 and it <= 6 and _herglotz_on_axis(multiplicative, z, om, state):
-                state[1] = 0.0
-                status[p] = 0
-                done = True
-        if not done:
-            z0 = complex(xs[p], y_start)
-            if multiplicative:
-                for i in range(n):
-                    om[i] = means[i] * z0 / prod
-                state[0] = prod / z0
-            else:
-                for i in range(n):
-                    om[i] = z0 - (total - means[i])
-                state[0] = z0 - total
-            status[p] = _continue_point(xs[p], ys[p], y_start, multiplicative, om, state, kinds, params, locs, wts, offs)
-        z = complex(xs[p], state[1].real)  # the height actually reached
-        if status[p] == 2:
-            out[p] = complex(np.nan, np.nan)
-        elif multiplicative:
-            out[p] = _inv(z * (1.0 - state[0]))
-        else:
-            out[p] = _inv(state[0])
-        prev_inside = status[p] == 0 and ys[p] == 0.0 and _herglotz_on_axis(multiplicative, z, om, state)
-        if prev_inside:
-            prev_om[:] = om
-            prev_state = state[0]
-    return out, status
+        g, _, _ = factor_g(i, kinds, params, locs, wts, offs, om[i])
+        f = _inv(g)
+        worst = max(worst, abs(value - f) / (abs(value) + abs(f) + 1e-300))
+        total -= om[i]
+        size += abs(om[i])
+    return max(worst, abs(total) / (size + 1e-300))

@@ -1,26 +1,28 @@
 """Generate the book's pages that come from data: reproduction checks, benchmarks, API reference.
 
-``book/reproduction.md`` is built from the ``checks.json`` that each executed notebook wrote
-(``book/results/<stem>/checks.json``), ``book/benchmarks.md`` from ``bench/results.json`` and
+``book/reproduction.md`` and the introduction's status panel (``book/_generated/status.md``, with its
+figure) are built from the ``checks.json`` that each executed notebook wrote
+(``book/results/<stem>/checks.json``, see :mod:`rmtlib.compendium.reportpage`),
+``book/benchmarks.md`` from ``bench/results.json`` (:mod:`rmtlib.compendium.benchpage`) and
 ``book/api.md`` from the modules of rmtlib that exist, layer by layer (core, models, experiments,
-compendium). The pages are generated on every build and
-ignored by git: nothing on them is typed by hand.
+compendium). The pages are generated on every build and ignored by git: nothing on them is typed by
+hand.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 from pathlib import Path
 
-import nbformat
+from rmtlib.compendium import benchpage, buildinfo, reportpage
+from rmtlib.compendium.execution import LIBRARY_DIR, ROOT
 
-from rmtlib.compendium import power
-from rmtlib.compendium.checks import _escape, format_value, read_checks
-from rmtlib.compendium.execution import LIBRARY_DIR, NOTEBOOK_DIR, RESULTS_DIR, ROOT
-
-__all__ = ["API_MODULES", "API_LAYERS", "api_page", "reproduction_page", "benchmarks_page",
+__all__ = ["API_MODULES", "API_LAYERS", "GENERATED", "api_page", "reproduction_page", "benchmarks_page",
            "write_pages"]
+
+GENERATED = "_generated"
+"""Folder of ``book/`` for generated material the pages include: the introduction's status panel
+(``status.md``) and its figure (``status-checks.png``)."""
 
 API_MODULES = ("laws", "free", "pushforward", "entries", "activations", "spectra", "spectral_law")
 """The core modules, documented first on the API page in this order; any other public module at
@@ -31,52 +33,8 @@ API_LAYERS = (("Models", "models"), ("Experiments", "experiments"), ("Compendium
 them (recursively; a name starting with ``_`` is private and skipped) in alphabetical order."""
 
 
-def _run_info(results: Path, stem: str) -> dict:
-    try:
-        return nbformat.read(results / f"{stem}.ipynb", as_version=4).metadata.get("rmtlib", {})
-    except (OSError, ValueError):
-        return {}
-
-
-KIND_TEXT = (
-    "**Kind** says what a threshold rests on. *exact*: a numerical-analysis tolerance against a closed "
-    "form or an independent solver. *statistical*: a null that does not involve the law under test "
-    "(standard errors over seeds, an exact binomial law, a two-sample comparison, a fit over sizes), so "
-    "a wrong theory fails it. *regression*: a bound calibrated on earlier runs of the same comparison; "
-    "it notices that a number changed and is not evidence that the theory is right. **Detects** is the "
-    "power of a statistical check: the smallest relative error delta of the theory, among 0.5, 1, 2, "
-    "5, 10 and 20 %, at which the check fails when every limiting law it compares with is replaced by "
-    "its pushforward under x -> (1 + delta) x while the simulations stay the same (`rmtlib power "
-    "--sweep`): one column for the profile of this build and one for each profile whose sweep is "
-    "recorded in the package data (`rmtlib power --sweep --record`, with its date). A dash means it "
-    "was not detected up to 20 %; an empty cell means the check is not statistical or no sweep was run.")
-
-
-def _percent(delta, known: bool) -> str:
-    if not known:
-        return ""
-    return "–" if delta is None else f"{100 * delta:g} %"
-
-
-def _chapter_rows(checks, swept: bool, profile: str, others: dict) -> list[str]:
-    """One table row per check; a detects column for this build and one per recorded profile."""
-    extra = {name: sweep for name, sweep in others.items() if name != profile}
-    heads = [f"detects ({profile})"] + [f"detects ({name}, {sweep['date']})" for name, sweep in extra.items()]
-    rows = ["| verdict | kind | " + " | ".join(heads) + " | check | measured | threshold |",
-            "|---|---|" + "---|" * len(heads) + "---|---|---|"]
-    for c in checks:
-        threshold = ("in " if c.op == "within" else c.op + " ") + format_value(c.threshold)
-        stat = c.kind == "statistical"
-        cells = [_percent(c.detects, stat and swept)]
-        cells += [_percent(sweep["detects"].get(c.id), stat and c.id in sweep["detects"])
-                  for sweep in extra.values()]
-        rows.append(f"| {'pass' if c.passed else '**FAIL**'} | {c.kind} | " + " | ".join(cells)
-                    + f" | `{c.id}`: {_escape(c.claim)} | {format_value(c.value)} | {_escape(threshold)} |")
-    return rows
-
-
-def reproduction_page(*, results=None, notebook_dir=None) -> str:
-    """Return the MyST text of the reproduction report.
+def reproduction_page(*, results=None, notebook_dir=None, toc=None) -> str:
+    """Return the MyST text of the reproduction report (see :mod:`rmtlib.compendium.reportpage`).
 
     Parameters
     ----------
@@ -85,103 +43,16 @@ def reproduction_page(*, results=None, notebook_dir=None) -> str:
     notebook_dir : path, optional
         Directory of source notebooks (default ``notebooks``); a notebook without results is listed
         as not executed.
-
-    Returns
-    -------
-    str
-        The page: a summary per notebook, what kind and detects mean, and one table per notebook.
+    toc : path, optional
+        The table of contents that gives the book order (default ``_toc.yml``).
     """
-    results = Path(results or RESULTS_DIR)
-    stems = sorted(p.stem for p in Path(notebook_dir or NOTEBOOK_DIR).glob("*.ipynb"))
-    lines = [
-        "# Reproduction report", "",
-        "Every claim that a chapter reproduces is a check: a measured value, a threshold and a "
-        "verdict. This page is generated from the `checks.json` files written by the executed "
-        "notebooks; nothing on it is typed by hand.", "", KIND_TEXT, "",
-    ]
-    summary = ["| notebook | profile | checks | exact | statistical | regression | failed | "
-               "statistical detecting ≤ 2 % |", "|---|---|---|---|---|---|---|---|"]
-    sections, missing = [], []
-    for stem in stems:
-        path = results / stem / "checks.json"
-        if not path.is_file():
-            missing.append(stem)
-            continue
-        checks = read_checks(path)
-        swept = bool(json.loads(path.read_text()).get("power"))
-        info = _run_info(results, stem)
-        kinds = [sum(c.kind == k for c in checks) for k in ("exact", "statistical", "regression")]
-        strong = sum(c.kind == "statistical" and c.detects is not None and c.detects <= 0.02 for c in checks)
-        summary.append(f"| {stem} | {info.get('profile', 'unknown')} | {len(checks)} | "
-                       + " | ".join(map(str, kinds))
-                       + f" | {sum(not c.passed for c in checks)} | {strong if swept else 'no sweep'} |")
-        profile = info.get("profile", "unknown")
-        sections += [f"## {stem}", "", *_chapter_rows(checks, swept, profile, power.recorded(stem)), ""]
-    if len(summary) > 2:
-        lines += ["## Runs", "", *summary, "", *sections]
-    else:
-        lines += ["No executed notebook has written its checks yet.", ""]
-    if missing:
-        lines += ["Notebooks without results in this build (not executed or failed before their last "
-                  "cell): " + ", ".join(f"`{m}`" for m in missing) + ".", ""]
-    return "\n".join(lines)
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return format_value(value)
-    if isinstance(value, (dict, list)):
-        return _escape(json.dumps(value))
-    return _escape(str(value))
-
-
-def _table(rows: list) -> list[str]:
-    keys = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    out = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    out += ["| " + " | ".join(_cell(row.get(k, "")) for k in keys) + " |" for row in rows]
-    return out
+    return reportpage.reproduction_page(
+        buildinfo.chapters(results=results, notebook_dir=notebook_dir, toc=toc))
 
 
 def benchmarks_page(path=None) -> str:
-    """Return the MyST text of the benchmark page, generated from ``bench/results.json``.
-
-    Top-level lists of objects become tables; other top-level entries (versions, machine) are
-    listed. A missing file gives a page that says so.
-    """
-    path = Path(path or ROOT / "bench" / "results.json")
-    lines = ["# Benchmarks", ""]
-    if not path.is_file():
-        lines += [f"No benchmark results were found (`bench/{path.name}` does not exist in this "
-                  "checkout), so there is no table to show. Run the benchmark script in `bench/` "
-                  "and rebuild the book to fill this page.", ""]
-        return "\n".join(lines)
-    data = json.loads(path.read_text())
-    lines += ["Timings and accuracy of rmtlib's free convolutions against a plain-numpy "
-              "implementation of the same iteration and against peer libraries, measured in one "
-              "run by the script in `bench/`. This page is generated from "
-              f"`bench/{path.name}`.", ""]
-    items = data.items() if isinstance(data, dict) else [("results", data)]
-    scalars = []
-    for key, value in items:
-        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            lines += [f"## {str(key).replace('_', ' ').capitalize()}", "", *_table(value), ""]
-        elif isinstance(value, dict) and value and all(isinstance(r, dict) for r in value.values()):
-            rows = [{"name": k, **r} for k, r in value.items()]
-            lines += [f"## {str(key).replace('_', ' ').capitalize()}", "", *_table(rows), ""]
-        else:
-            scalars.append((key, value))
-    if scalars:
-        lines += ["## Setup", ""]
-        for key, value in scalars:
-            if isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values()):
-                value = ", ".join(f"{k} {_cell(v)}" for k, v in value.items())
-                lines.append(f"- **{_escape(str(key))}**: {value}")
-            else:
-                lines.append(f"- **{_escape(str(key))}**: {_cell(value)}")
-        lines.append("")
-    return "\n".join(lines)
+    """Return the MyST text of the benchmark page, generated from ``bench/results.json``."""
+    return benchpage.benchmarks_page(path or ROOT / "bench" / "results.json")
 
 
 def _public(package: Path, prefix: str) -> list[str]:
@@ -248,15 +119,28 @@ def api_page(*, package_dir=None) -> str:
     return "\n".join(lines)
 
 
+def _write(path: Path, text: str) -> Path:
+    if not path.is_file() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
 def write_pages(*, book_dir=None, results=None) -> list[Path]:
-    """Write ``book/reproduction.md``, ``book/benchmarks.md`` and ``book/api.md``; return their paths."""
+    """Write the generated pages; return their paths.
+
+    ``book/reproduction.md``, ``book/benchmarks.md``, ``book/api.md``, and in ``book/_generated/`` the
+    introduction's status panel ``status.md`` with its figure ``status-checks.png``.
+    """
     book_dir = Path(book_dir or ROOT / "book")
-    pages = {"reproduction.md": reproduction_page(results=results),
-             "benchmarks.md": benchmarks_page(), "api.md": api_page()}
-    written = []
-    for name, text in pages.items():
-        path = book_dir / name
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-        written.append(path)
-    return written
+    chapters = buildinfo.chapters(results=results)
+    generated = book_dir / GENERATED
+    generated.mkdir(parents=True, exist_ok=True)
+    figure = None
+    if any(ch.executed for ch in chapters):
+        reportpage.status_figure(chapters, generated / "status-checks.png")
+        figure = f"{GENERATED}/status-checks.png"
+    pages = {"reproduction.md": reportpage.reproduction_page(chapters),
+             "benchmarks.md": benchmarks_page(), "api.md": api_page(),
+             f"{GENERATED}/status.md": reportpage.status_panel(chapters, figure=figure)}
+    written = [_write(book_dir / name, text) for name, text in pages.items()]
+    return written + ([generated / "status-checks.png"] if figure else [])

@@ -13,7 +13,14 @@ Every chapter's calibration lives in ``<data_dir>/<stem>_calibration.json`` with
                   "seeds": [...], "safety": 1.5, "values": [...]}, ...]}
 
 ``seeds`` is a list of integer seeds, or ``{"root": r, "spawned": k}`` for the k children of
-``numpy.random.SeedSequence(r)``; an entry may carry the ``task`` it ran. An entry with a size ``n`` applies at any size through the one size rule of :meth:`Calibration.bound`.
+``numpy.random.SeedSequence(r)``; an entry may carry the ``task`` it ran. An entry with a size ``n`` applies
+at other sizes, up to :data:`SIZE_REACH` times the largest calibrated one, through the one size rule of
+:meth:`Calibration.bound`.
+
+A regression bound has no calibration where none was measured: at a size beyond the reach of every
+calibrated size, or in a profile of :data:`UNCALIBRATED_PROFILES` (the ``large`` cluster profiles).
+There :meth:`Calibration.bound` returns NaN, and `rmtlib.compendium.checks.Report.check` reports the
+check as not calibrated at this profile instead of passing or failing it.
 """
 
 from __future__ import annotations
@@ -26,9 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SCHEMA", "Calibration", "calibrate", "data_dir", "data_path", "write"]
+__all__ = ["NOT_CALIBRATED", "SCHEMA", "SIZE_REACH", "UNCALIBRATED_PROFILES", "Calibration", "calibrate", "data_dir",
+           "data_path", "uncalibrated", "uncalibrated_record", "write"]
 
 SCHEMA = "rmtlib-calibration/1"
+SIZE_REACH = 2.0
+"""Size-keyed entries grade sizes up to SIZE_REACH times the largest calibrated size, no larger."""
+UNCALIBRATED_PROFILES = ("large",)
+"""Profiles run without calibration (too large to calibrate over 10 seeds): every bound is NaN."""
 _PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -104,6 +116,25 @@ def write(stem: str, entries, *, description: str, profiles=None, path=None) -> 
     return path
 
 
+NOT_CALIBRATED = "not calibrated at this profile"
+"""How `rmtlib.compendium.checks.Report.check` reports a regression check whose bound is NaN: listed
+under ``not_calibrated`` in ``checks.json``, neither passed nor failed."""
+
+
+def uncalibrated(threshold) -> bool:
+    """Whether a threshold is NaN (or a pair holding one): a regression bound with no calibration."""
+    try:
+        return any(math.isnan(float(t)) for t in (threshold if isinstance(threshold, (list, tuple)) else [threshold]))
+    except (TypeError, ValueError):
+        return False
+
+
+def uncalibrated_record(check_id, claim, value, op) -> dict:
+    """The ``checks.json`` record of a regression check without calibration; prints its line."""
+    print(f"[N/C] {check_id}: {claim.strip()} ({value:.4g}; {NOT_CALIBRATED})")
+    return {"id": check_id, "claim": claim.strip(), "value": value, "op": op, "note": NOT_CALIBRATED}
+
+
 class Calibration:
     """The calibrated bounds of one notebook, for one profile.
 
@@ -118,7 +149,8 @@ class Calibration:
     def __init__(self, document: dict, profile: str | None = None):
         if document.get("schema") != SCHEMA:
             raise ValueError(f"calibration schema {document.get('schema')!r} is not {SCHEMA!r}")
-        if profile is not None and document["profiles"] and profile not in document["profiles"]:
+        self.calibrated = profile not in UNCALIBRATED_PROFILES or profile in document["profiles"]
+        if self.calibrated and profile is not None and document["profiles"] and profile not in document["profiles"]:
             raise ValueError(f"profile {profile!r} is not calibrated; calibrated profiles: "
                              f"{sorted(document['profiles'])}")
         self.document = document
@@ -159,6 +191,8 @@ class Calibration:
 
     def _entries(self, statistic):
         found = [e for e in self.entries if e["statistic"] == statistic]
+        if not found and not self.calibrated:
+            return []
         if not found:
             raise KeyError(f"no calibration for {statistic!r} (profile {self.profile!r})")
         return found
@@ -170,10 +204,14 @@ class Calibration:
         -----
         Size rule: the entry calibrated at the size ``m`` closest to ``n`` on a log scale is used and
         its bound is multiplied by ``sqrt(m / n)`` (distances of n eigenvalues to their limit
-        decay like ``n^(-1/2)`` or faster). Entries without a size are used as they are.
+        decay like ``n^(-1/2)`` or faster), provided ``n <= SIZE_REACH m``; above, and for a
+        statistic without entries in an uncalibrated profile, the bound is NaN (not calibrated).
+        Entries without a size are used as they are.
         """
         found = self._entries(statistic)
         sized = [e for e in found if e["n"] is not None]
+        if not found:
+            return math.nan
         if n is None or not sized:
             if len(found) != 1:
                 raise ValueError(f"{statistic!r} is calibrated at several sizes; pass n")
@@ -182,11 +220,16 @@ class Calibration:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         entry = min(sized, key=lambda e: abs(math.log(e["n"] / n)))
+        if n > SIZE_REACH * entry["n"]:
+            return math.nan  # far above every calibrated size: no calibration there
         return float(entry["safety"] * max(entry["values"]) * math.sqrt(entry["n"] / n))
 
     def lower_bound(self, statistic: str) -> float:
         """Lower bound ``min(values) / safety`` (for statistics that must stay large)."""
-        (entry,) = self._entries(statistic)
+        found = self._entries(statistic)
+        if not found:
+            return math.nan
+        (entry,) = found
         return float(min(entry["values"]) / entry["safety"])
 
     def bounds(self) -> dict:

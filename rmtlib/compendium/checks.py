@@ -23,6 +23,9 @@ from dataclasses import asdict, dataclass
 from numbers import Real
 from pathlib import Path
 
+from rmtlib.compendium import formatting, notebook_display
+from rmtlib.compendium.calibration import uncalibrated, uncalibrated_record
+from rmtlib.compendium.formatting import format_value
 from rmtlib.experiments import theory
 
 __all__ = ["Check", "Report", "KINDS", "OPS", "format_value", "output_dir", "read_checks"]
@@ -89,113 +92,15 @@ class Check:
         return f"[{verdict}] {self.id}: {self.claim} ({self.condition()})"
 
 
-def format_value(x) -> str:
-    """Format a number with four significant digits (integers exactly).
-
-    Parameters
-    ----------
-    x : float or int or sequence of float
-        The number (or pair of numbers) to format.
-
-    Returns
-    -------
-    str
-        The formatted text.
-    """
-    if isinstance(x, (list, tuple)):
-        return "[" + ", ".join(format_value(v) for v in x) + "]"
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int):
-        return str(x)
-    return f"{float(x):.4g}"
-
-
 def _finite(name: str, x) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real):
-        try:
-            import numpy as np
-
-            if isinstance(x, np.ndarray) and x.ndim == 0:
-                x = x.item()
-            elif isinstance(x, np.generic):
-                x = x.item()
-        except ImportError:  # pragma: no cover - numpy is a dependency
-            pass
+    if hasattr(x, "item") and getattr(x, "ndim", None) == 0:  # numpy scalars and 0-d arrays
+        x = x.item()
     if isinstance(x, bool) or not isinstance(x, Real):
         raise ValueError(f"{name} must be a real number, got {x!r} of type {type(x).__name__}")
     x = float(x)
     if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x!r}")
     return x
-
-
-def _in_kernel() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - ipykernel is a dependency
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _plain_numpy_scalars() -> None:
-    """Display numpy scalars as plain Python numbers in the kernel (``0.1``, not ``np.float64(0.1)``).
-
-    myst-nb formats ``{glue:text}`key:.3f``` from the ``text/plain`` repr, which numpy 2 writes as
-    ``np.float64(0.1)``; without this, gluing a numpy scalar breaks the book build.
-    """
-    if not _in_kernel():
-        return
-    import numpy as np
-    from IPython import get_ipython
-
-    formatter = get_ipython().display_formatter.formatters["text/plain"]
-    kinds = {float: (np.float16, np.float32, np.float64, np.longdouble),
-             int: (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64),
-             bool: (np.bool_,)}
-    for cast, types in kinds.items():  # concrete types: each defines its own __repr__
-        for kind in types:
-            formatter.for_type(kind, lambda x, p, cycle, cast=cast: p.text(repr(cast(x))))
-
-
-_GLUED: set = set()
-"""Names glued in this kernel since rmtlib.checks was imported (see :func:`_track_glue`)."""
-
-
-def _track_glue() -> None:
-    """Record the name of every glue published in the kernel, so a check does not glue it twice.
-
-    A notebook that glues ``x`` itself and then calls ``report.check("x", ...)`` would otherwise
-    glue ``x`` twice, which myst-nb reports as a duplicate key (a build warning).
-    """
-    if not _in_kernel():
-        return
-    from IPython import get_ipython
-
-    pub = get_ipython().display_pub
-    if getattr(pub, "_rmtlib_tracked", False):
-        return
-    original = pub.publish
-
-    def publish(*args, **kwargs):
-        metadata = kwargs.get("metadata", args[1] if len(args) > 1 else None) or {}
-        name = (metadata.get("scrapbook") or {}).get("name") if isinstance(metadata, dict) else None
-        if name:
-            _GLUED.add(name)
-        return original(*args, **kwargs)
-
-    pub.publish = publish
-    pub._rmtlib_tracked = True
-
-
-def _show(markdown: str, plain: str) -> None:
-    if _in_kernel():
-        from IPython.display import Markdown, display
-
-        display(Markdown(markdown))
-    else:
-        print(plain)
 
 
 def _escape(text: str) -> str:
@@ -261,14 +166,11 @@ def checks_table(checks, *, markdown: bool = True, notebook: bool = True) -> str
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows]
         return "\n".join(lines)
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    widths[claim] = min(widths[claim], 60)
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    out = [fmt.format(*header)]
-    for row in rows:
-        text = row[claim] if len(row[claim]) <= 60 else row[claim][:57] + "..."
-        out.append(fmt.format(*row[:claim], text, *row[claim + 1:]))
-    return "\n".join(out)
+    order = [i for i in range(len(header)) if i != claim] + [claim]  # the whole claim comes last
+    header, rows = [header[i] for i in order], [[row[i] for i in order] for row in rows]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header) - 1)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
+    return "\n".join(fmt.format(*row).rstrip() for row in [header] + rows)
 
 
 class Report:
@@ -285,6 +187,7 @@ class Report:
             raise ValueError(f"stem must be a non-empty string, got {stem!r}")
         self.stem = stem
         self.checks: list[Check] = []
+        self.not_calibrated: list[dict] = []  # regression checks with a NaN bound (no calibration)
 
     def check(self, check_id: str, claim: str, value, threshold, *, kind: str, op: str = "<="):
         """Record one claim, glue its measured value and display its verdict.
@@ -307,13 +210,13 @@ class Report:
 
         Notes
         -----
-        Returns nothing (so that a notebook cell ending with a check shows only its line); the
-        record is ``report.checks[-1]``.
+        Returns nothing; the record is ``report.checks[-1]``. In a kernel the checks of a cell are
+        shown together, as one collapsible box, when the cell ends.
         """
         if not isinstance(check_id, str) or not _ID.match(check_id):
             raise ValueError(
                 f"check_id must be an identifier (letters, digits, underscores), got {check_id!r}")
-        if any(c.id == check_id for c in self.checks):
+        if any(c.id == check_id for c in self.checks) or any(c["id"] == check_id for c in self.not_calibrated):
             raise ValueError(f"check_id {check_id!r} is already used in notebook {self.stem!r}")
         if not isinstance(claim, str) or not claim.strip():
             raise ValueError(f"claim of check {check_id!r} must be a non-empty sentence")
@@ -322,6 +225,8 @@ class Report:
         if kind not in KINDS:
             raise ValueError(f"kind of check {check_id!r} must be one of {KINDS}, got {kind!r}")
         value = _finite(f"value of check {check_id!r}", value)
+        if kind == "regression" and uncalibrated(threshold):  # reported apart: neither passed nor failed
+            return self.not_calibrated.append(uncalibrated_record(check_id, claim, value, op))
         if op == "within":
             try:
                 low, high = threshold
@@ -340,12 +245,14 @@ class Report:
             passed = value <= threshold if op == "<=" else value >= threshold
         record = Check(self.stem, check_id, claim.strip(), value, threshold, op, bool(passed), kind)
         self.checks.append(record)
-        if _in_kernel() and check_id not in _GLUED:  # the notebook may have glued it already
+        if not notebook_display.in_kernel():
+            print(record.line())
+            return
+        if check_id not in notebook_display.GLUED:  # the notebook may have glued it already
             from myst_nb import glue
 
             glue(check_id, value, display=False)
-        verdict = "PASS" if record.passed else "FAIL"
-        _show(f"**{verdict}** `{check_id}`: {_escape(record.claim)} (`{record.condition()}`)", record.line())
+        notebook_display.PENDING.append(record)
 
     @property
     def failed(self) -> list[Check]:
@@ -355,13 +262,14 @@ class Report:
     def to_dict(self) -> dict:
         """Return the JSON document written by :meth:`finish`."""
         doc = {"notebook": self.stem, "checks": [asdict(c) for c in self.checks]}
+        doc.update({"not_calibrated": list(self.not_calibrated)} if self.not_calibrated else {})
         perturbation = theory.perturbation()
         if perturbation:
             doc["perturbation"] = perturbation
         return doc
 
     def finish(self, directory=None) -> Path:
-        """Write ``checks.json``, display the table and raise if any check failed.
+        """Write ``checks.json``, show the chapter's one-line verdict and raise if any check failed.
 
         Parameters
         ----------
@@ -384,8 +292,13 @@ class Report:
         path = directory / "checks.json"
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         self.path = path
-        if self.checks:
-            _show(checks_table(self.checks, notebook=False), checks_table(self.checks, markdown=False))
+        if notebook_display.in_kernel():
+            notebook_display.flush()
+            if self.checks:
+                notebook_display.publish(formatting.chapter_summary_html(self.stem, self.checks),
+                                         formatting.chapter_summary_text(self.stem, self.checks))
+        elif self.checks:
+            print(formatting.chapter_summary_text(self.stem, self.checks))
         if not self.checks:
             raise AssertionError(f"notebook {self.stem!r} recorded no checks")
         if self.failed:
@@ -394,5 +307,4 @@ class Report:
             raise AssertionError("\n".join(lines))
 
 
-_plain_numpy_scalars()
-_track_glue()
+notebook_display.install()

@@ -15,8 +15,10 @@
 
 Two maintenance commands are used by the Makefile: ``rmtlib execute --profile NAME`` (execute
 into ``book/results``, reusing results whose inputs are unchanged, and saying why the others run)
-and ``rmtlib pages`` (generate the report pages). The command needs the ``compendium`` extra
-(``pip install 'rmtlib[compendium]'``).
+and ``rmtlib pages`` (generate the report pages). ``run``, ``reproduce``, ``execute`` and ``power`` take
+``--workers N`` and ``--scheduler ADDR`` (a Dask scheduler, or ``local``): the backend of the sweeps,
+passed to the kernel through its environment (`rmtlib.experiments.mapper`); the numbers do not change.
+The command needs the ``compendium`` extra (``pip install 'rmtlib[compendium]'``).
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ import time
 from pathlib import Path
 
 try:
-    from rmtlib.compendium import execution, power
+    from rmtlib.compendium import execution, power, runpage
     from rmtlib.compendium.bookpages import write_pages
     from rmtlib.compendium.calibration import Calibration, data_path
     from rmtlib.compendium.checks import checks_table, read_checks
+    from rmtlib.compendium.kernel_environment import add_backend_arguments, export_backend
 except ModuleNotFoundError as _missing:  # pragma: no cover - only without the compendium extra
     raise SystemExit(f"rmtlib: the command needs {_missing.name!r}, which the compendium extra "
                      "installs: pip install 'rmtlib[compendium]'") from None
@@ -64,9 +67,8 @@ def _cmd_list(args) -> int:
         if nb.domains is not None:
             for profile in nb.profiles:
                 params = nb.resolve(profile=profile)
-                seconds = nb.domains.seconds(params, nb.defaults)
-                took = "" if seconds is None else f", about {seconds:.0f} s on 2 cores"
-                print(f"    estimate ({profile}): {nb.domains.memory(params) / 2**30:.2f} GiB{took}")
+                took = nb.domains.describe_time(params, nb.defaults)
+                print(f"    estimate ({profile}): {nb.domains.memory(params) / 2**30:.2f} GiB per process{took}")
         declared = power.theory_parameters(nb)
         print("    theory parameters (rmtlib power --perturb NAME=FACTOR):")
         for name, description in declared.items():
@@ -140,6 +142,8 @@ def run_one(nb, params, *, profile, runs_root, progress=True):
             failed_checks=failed, error=None if failed else error)
     if output.exists():
         execution.extract_figures(output, folder / "figures")
+        page, why = runpage.write_run_page(output, folder)
+        _status(folder, html=str(page) if page else why)
     return folder, error
 
 
@@ -163,6 +167,9 @@ def _cmd_run(args) -> int:
         if failed:
             _print_failed(failed, "failed checks:")
         print(f"{len(recorded)} checks, {len(failed)} failed")
+    page = json.loads((folder / "status.json").read_text()).get("html")
+    if page:
+        print(page if not page.endswith(".html") else f"HTML page of the run: {page}")
     print(f"run folder: {folder}")
     if error:
         print(error, file=sys.stderr)
@@ -321,6 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="named profile (quick, paper, ...)")
         p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
         p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        add_backend_arguments(p)
     p = sub.add_parser("power", help="run one notebook with its theory perturbed (or sweep the scale)")
     p.add_argument("notebook", help="notebook stem (e.g. toolkit) or path")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
@@ -333,12 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --sweep: store the result in the package data for the book's report")
     p.add_argument("--runs-dir", default=None, help="where run folders go (default: runs/)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_backend_arguments(p)
     p = sub.add_parser("execute", help="(make book) execute every notebook into book/results")
     p.add_argument("--profile", default="paper")
     p.add_argument("--results", default=None)
     p.add_argument("--force", action="store_true", help="execute even if a fresh result exists")
     p.add_argument("--power", action="store_true", help="then sweep the scale error (detects)")
     p.add_argument("--no-progress", action="store_true")
+    add_backend_arguments(p)
     p = sub.add_parser("pages", help="(make book) generate book/reproduction.md, benchmarks.md and api.md")
     p.add_argument("--results", default=None)
     return parser
@@ -353,6 +363,7 @@ def main(argv=None) -> int:
     handlers = {"list": _cmd_list, "run": _cmd_run, "reproduce": _cmd_reproduce,
                 "execute": _cmd_execute, "pages": _cmd_pages, "power": _cmd_power}
     try:
+        export_backend(args)
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"rmtlib: error: {exc}", file=sys.stderr)

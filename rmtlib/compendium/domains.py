@@ -8,15 +8,20 @@ Each chapter declares, beside its profiles, ``<profile_dir>/<stem>.domains.json`
         "ks_ns": {"description": "sizes of the sweep", "int": [50, 20000], "size": true,
                   "length": [3, 12]},
         ...},
-     "estimate": {"bytes_per_size2": 64, "paper_seconds": 60}}
+     "estimate": {"bytes_per_size2": 64, "paper_seconds": 60, "sweep_fraction": 0.8,
+                  "draws": ["seeds"]}}
 
 A parameter has exactly one of ``int``, ``float`` (closed ranges ``[low, high]``), ``bool``
 (``true``), ``str`` (``true``: any text), ``choices`` or ``records`` (a list of tuples, one domain
 per position, e.g. ``[{"choices": ["tanh"]}, {"float": [0, 1]}]``); a list value is checked element
 by element (nested lists too) and its length against ``length``. Parameters marked ``size`` are matrix
-dimensions: a run holds about ``bytes_per_size2 x N^2`` bytes for its largest size N, and takes
-about ``paper_seconds x (N / N_paper)^3`` seconds on 2 cores, N_paper the largest size of the
-defaults.
+dimensions: a run holds about ``bytes_per_size2 x N^2`` bytes for its largest size N (per process:
+each worker holds one task at a time). Time: the paper profile (the defaults) takes ``paper_seconds``
+on 2 cores, a fraction ``sweep_fraction`` of it (default 1) in the Monte Carlo sweeps that the mapper
+spreads over workers; the sweeps scale like ``(N / N_paper)^3`` times the ratio of the independent
+draws (the mean, over the parameters named in ``draws``, of the total of a parameter over the total of
+its default), the rest (theory, figures) does not. With ``W`` one-thread workers the sweeps take
+``1 / W`` of their one-core time (:meth:`Domains.seconds`, :meth:`Domains.describe_time`).
 """
 
 from __future__ import annotations
@@ -64,6 +69,13 @@ def _describe(spec: dict) -> str:
             low, high = spec[kind]
             return f"{word} in [{low:g}, {high:g}]"
     return "true or false" if "bool" in spec else "any text"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 class Domains:
@@ -133,13 +145,33 @@ class Domains:
         """Estimated peak memory of a run, in bytes."""
         return float(self.estimate.get("bytes_per_size2", 0.0)) * self.largest_size(params) ** 2
 
-    def seconds(self, params: dict, defaults: dict) -> float | None:
-        """Estimated run time on 2 cores, scaled from the paper profile by the cube of the size."""
+    def _draws(self, params: dict, defaults: dict) -> float:
+        ratios = [sum(_leaves(params[n])) / sum(_leaves(defaults[n])) for n in self.estimate.get("draws", [])
+                  if n in params and n in defaults and sum(_leaves(defaults[n])) > 0]
+        return sum(ratios) / len(ratios) if ratios else 1.0
+
+    def seconds(self, params: dict, defaults: dict, *, workers: int | None = None) -> float | None:
+        """Estimated wall time, scaled from the paper profile (see the module).
+
+        ``workers=None``: on 2 cores as the paper profile ran (serially); ``workers=W``: the sweeps
+        on W one-thread workers, the rest in the kernel. None when the chapter gives no estimate.
+        """
         reference, now = self.largest_size(defaults), self.largest_size(params)
         paper = self.estimate.get("paper_seconds")
         if paper is None or reference == 0:
             return None
-        return float(paper) * (now / reference) ** 3
+        fraction = float(self.estimate.get("sweep_fraction", 1.0))
+        sweeps = float(paper) * fraction * (now / reference) ** 3 * self._draws(params, defaults)
+        return float(paper) * (1.0 - fraction) + sweeps / (workers or 1)
+
+    def describe_time(self, params: dict, defaults: dict) -> str:
+        """``, about 2.1 h on 2 cores; with W workers about 12 s + 2.0 h / W`` ('' without an estimate)."""
+        total = self.seconds(params, defaults)
+        if total is None:
+            return ""
+        rest = self.seconds(params, defaults, workers=10**9)
+        fixed = f"{_duration(rest)} + " if rest >= 0.5 else ""
+        return f", about {_duration(total)} on 2 cores; with W workers about {fixed}{_duration(total - rest)} / W"
 
     def require_memory(self, params: dict, available=None) -> None:
         """Raise ValueError when the estimated memory exceeds what the machine has available."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from rmtlib.compendium import kernel_environment
+from rmtlib.compendium import executed, kernel_environment
 from rmtlib.compendium.calibration import data_path
 from rmtlib.experiments import cache
 # re-exported: callers use execution.Notebook, execution.parse_value, ... (documented in parameters)
@@ -106,14 +106,19 @@ def _describe_failure(stem: str, output: Path, exc) -> str:
     return f"notebook {stem!r} failed in {where}: {ename}: {evalue}\n(executed copy: {output})"
 
 
-def _finish_output(path: Path, info: dict) -> None:
-    """Hide the injected-parameters cell and record ``info`` as ``metadata.rmtlib``."""
+def _finish_output(path: Path, info: dict, notebook: Notebook | None = None) -> None:
+    """Hide the injected-parameters cell, record ``info`` as ``metadata.rmtlib`` and make the copy
+    read like the book (:func:`rmtlib.compendium.executed.postprocess`)."""
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if INJECTED_TAG in tags and HIDE_TAG not in tags:
             tags.append(HIDE_TAG)
     nb.metadata["rmtlib"] = info
+    if notebook is not None:
+        profile, params = info.get("profile"), info.get("parameters", {})
+        executed.postprocess(nb, stem=notebook.stem, profile=profile, params=params,
+                             defaults=notebook.defaults, base=notebook.resolve(profile=profile))
     nbformat.write(nb, path)
 
 
@@ -191,7 +196,7 @@ def execute(notebook: Notebook, output, *, params: dict, output_dir, profile=Non
         finally:
             info["seconds"] = round(time.perf_counter() - start, 2)
             if staged.exists():
-                _finish_output(staged, info)
+                _finish_output(staged, info, notebook)
     except NotebookError:
         kernel_environment.publish(staging, staged, output, output_dir)
         raise
@@ -327,22 +332,18 @@ def execute_for_book(notebook: Notebook, profile: str, *, results=None, reuse=Tr
                    output_dir=results / notebook.stem, profile=profile, progress=progress)
 
 
-def extract_figures(executed, directory) -> list[Path]:
+def extract_figures(path, directory) -> list[Path]:
     """Write every ``image/png`` output of an executed notebook to ``directory``.
 
-    Files are named ``cell<index>-<k>.png``. Returns the paths written.
+    Files are named after what they show (:func:`rmtlib.compendium.executed.figure_names`: the glue
+    name, else the section title). Returns the paths written.
     """
-    nb = nbformat.read(executed, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     directory = Path(directory)
     written = []
-    for index, cell in enumerate(nb.cells):
-        k = 0
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if "image/png" in data:
-                k += 1
-                directory.mkdir(parents=True, exist_ok=True)
-                path = directory / f"cell{index:03d}-{k}.png"
-                path.write_bytes(base64.b64decode(data["image/png"]))
-                written.append(path)
+    for index, k, name in executed.figure_names(nb):
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / name
+        target.write_bytes(base64.b64decode(executed.png_data(nb.cells[index].outputs[k])))
+        written.append(target)
     return written

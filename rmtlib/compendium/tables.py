@@ -4,7 +4,7 @@ aligned text in a terminal.
 
 from __future__ import annotations
 
-from rmtlib.compendium.checks import format_value
+from rmtlib.compendium.formatting import format_value
 
 __all__ = ["markdown_table", "plain_table", "show_table"]
 

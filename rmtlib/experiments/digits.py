@@ -13,7 +13,7 @@ from rmtlib._numerics import validate as _validate
 __all__ = ["load_digits_data", "load_digits_split"]
 
 
-def load_digits_data(n=None, *, rng):
+def load_digits_data(n=None, *, rng, drop_constant=False):
     """Digits (1797 x 64, 10 classes) scaled by 1/16 and standardised per feature.
 
     Parameters
@@ -22,11 +22,15 @@ def load_digits_data(n=None, *, rng):
         Size of a random subset (None: all 1797 samples). Standardisation uses the subset;
         constant pixels map to 0.
     rng : numpy.random.Generator or int
+    drop_constant : bool
+        Remove the pixels that are constant on the (sub)set: each would give every first-layer
+        unit an input weight that the loss never sees, hence exactly null rows of the Hessian.
 
     Returns
     -------
     (ndarray, ndarray)
-        Inputs ``(n, 64)`` and integer labels ``(n,)``.
+        Inputs ``(n, 64)`` (``(n, d)`` with the ``d`` non-constant pixels if ``drop_constant``) and
+        integer labels ``(n,)``.
     """
     from sklearn.datasets import load_digits
     data = load_digits()
@@ -36,6 +40,8 @@ def load_digits_data(n=None, *, rng):
         idx = np.sort(_validate.as_generator(rng).choice(x.shape[0], size=n, replace=False))
         x, y = x[idx], y[idx]
     sd = x.std(axis=0)
+    if drop_constant:
+        x, sd = x[:, sd > 0], sd[sd > 0]
     x = np.where(sd > 0, (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0), 0.0)
     return x, y
 

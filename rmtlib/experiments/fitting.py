@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rmtlib import spectra as _spectra
 from rmtlib._numerics import validate as _validate
 from rmtlib.models import percolation as _perc
 from rmtlib.models import products as _prod
@@ -25,7 +24,6 @@ __all__ = [
     "FitResult",
     "TabulatedCDF",
     "chain_table",
-    "compare_families",
     "empirical_table",
     "family_tables",
     "fit_all",
@@ -201,34 +199,3 @@ def fit_all(data, tables):
     return [fit_semicircle(data)] + [fit_scaled_family(data, t, family=name) for name, t in tables.items()]
 
 
-def compare_families(observed, tables, *, n_outliers=10):
-    """Fit every family to several spectra and rank them by minimum KS distance.
-
-    Parameters
-    ----------
-    observed : dict
-        ``{name: eigenvalues}`` (raw spectra; :func:`prepare_spectrum` is applied to each).
-    tables : dict
-        From :func:`family_tables`.
-    n_outliers : int
-        Largest eigenvalues dropped from each spectrum.
-
-    Returns
-    -------
-    dict
-        ``families`` and ``n_params`` (lists, in fit order), ``ks`` (``{name: {family: ks}}``),
-        ``margins`` (semicircle KS minus the best other family), ``product_gain`` (best of the chain
-        and percolated families minus Marchenko-Pastur), ``n_product_better`` (spectra with gain <= 0),
-        ``min_margin``, ``best_ks`` (over all spectra and families) and ``ks_expected`` (KS expected of
-        a correct law with as many eigenvalues as a prepared spectrum, :func:`rmtlib.spectra.ks_expected`).
-    """
-    fits = {name: fit_all(prepare_spectrum(ev, n_outliers=n_outliers), tables) for name, ev in observed.items()}
-    first = next(iter(fits.values()))
-    ks = {name: {r.family: r.ks for r in res} for name, res in fits.items()}
-    margins = {name: k["semicircle"] - min(v for f, v in k.items() if f != "semicircle") for name, k in ks.items()}
-    gain = {name: min(k["wishart_chain"], k["percolated_wishart"]) - k["marchenko_pastur"] for name, k in ks.items()}
-    size = next(iter(observed.values())).size - n_outliers
-    return {"families": [r.family for r in first], "n_params": [r.n_params for r in first], "ks": ks,
-            "margins": margins, "product_gain": gain, "n_product_better": int(sum(v <= 0 for v in gain.values())),
-            "min_margin": min(margins.values()), "best_ks": min(min(k.values()) for k in ks.values()),
-            "ks_expected": _spectra.ks_expected(size)}

@@ -1,13 +1,14 @@
 """The sections of the Jacobian chapter: one function per section, returning plain results.
 
 Each function is a pure function of its settings and seed (timings aside); the sweeps map
-`rmtlib.experiments.jacobian.run_task` over independent tasks with one `Mapper`, so the numbers are
-the same for any number of workers.  Values that the chapter's prose quotes are returned under
-``"glue"`` as ``{name: value}``.
+`rmtlib.experiments.jacobian.run_task` over independent tasks with `rmtlib.experiments.mapper.map_tasks`,
+so the numbers are the same on any backend (``workers=None``: the one the command line chose).
+Values that the chapter's prose quotes are returned under ``"glue"`` as ``{name: value}``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -15,13 +16,18 @@ import numpy as np
 
 from rmtlib.experiments import jacobian as jx, jacobian_moments as jm
 from rmtlib.experiments.jacobian import tag
-from rmtlib.experiments.mapper import Mapper
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.models import jacobian as jac, mean_field
 from rmtlib.models.products import fuss_catalan_k2_density
 
 __all__ = ["activations", "convergence", "criticality_configs", "density_samples", "depth_moments",
            "limit_law", "localization", "off_fixed_point", "rectangular", "tag",
            "universality_moments"]
+
+def _mapper(workers, blas_threads):
+    """A ``map``-like over the chosen backend (None: the command line's), returning lists."""
+    return functools.partial(map_tasks, workers=workers, blas_threads=blas_threads)
+
 
 _RELU_EDGES = {1: 3 + 2 * math.sqrt(2), 2: 11.0901699437, 5: 27.2727733953}
 
@@ -78,7 +84,7 @@ def limit_law(activation, *, sigma_w, sigma_b, depths):
     return {"laws": laws, "errors": errors, "glue": glue}
 
 
-def density_samples(setting, *, depths, entries_list, n, seed, workers=1, blas_threads=1):
+def density_samples(setting, *, depths, entries_list, n, seed, workers=None, blas_threads=None):
     """One network per entry law and depth, kept with its eigenvalues.
 
     Parameters
@@ -93,24 +99,24 @@ def density_samples(setting, *, depths, entries_list, n, seed, workers=1, blas_t
         Width (square layers).
     seed : int
         Root seed.
-    workers, blas_threads : int
-        Processes of the `Mapper` and BLAS threads per process.
+    workers, blas_threads : int, optional
+        Processes and BLAS threads per process of `rmtlib.experiments.mapper.Mapper` (None: the
+        backend of the command line, ``--workers`` / ``--scheduler``).
 
     Returns
     -------
     dict
         ``{L: {label: run_task output with "eigenvalues"}}``.
     """
-    out = {}
-    with Mapper(workers=workers, blas_threads=blas_threads) as mapper:
-        for L in depths:
-            runs = jx.sweep({**setting, "depth": L, "keep": True}, entries_list=entries_list, ns=[n], seeds=1,
-                            seed=seed + L, mapper=mapper)
-            out[L] = {label: runs[label][n][0] for label in entries_list}
+    out, mapper = {}, _mapper(workers, blas_threads)
+    for L in depths:
+        runs = jx.sweep({**setting, "depth": L, "keep": True}, entries_list=entries_list, ns=[n], seeds=1,
+                        seed=seed + L, mapper=mapper)
+        out[L] = {label: runs[label][n][0] for label in entries_list}
     return out
 
 
-def convergence(setting, *, depth, entries_list, admissible, ns, seeds, seed, workers=1, blas_threads=1):
+def convergence(setting, *, depth, entries_list, admissible, ns, seeds, seed, workers=None, blas_threads=None):
     """KS distance against n for several entry laws, with log-log slopes.
 
     Parameters
@@ -127,8 +133,9 @@ def convergence(setting, *, depth, entries_list, admissible, ns, seeds, seed, wo
         Widths.
     seeds, seed : int
         Samples per (law, n) and root seed.
-    workers, blas_threads : int
-        Processes of the `Mapper` and BLAS threads per process.
+    workers, blas_threads : int, optional
+        Processes and BLAS threads per process of `rmtlib.experiments.mapper.Mapper` (None: the
+        backend of the command line, ``--workers`` / ``--scheduler``).
 
     Returns
     -------
@@ -137,9 +144,8 @@ def convergence(setting, *, depth, entries_list, admissible, ns, seeds, seed, wo
         the admissible laws' samples), ``n_max``, ``means`` ({label: mean KS at n_max}),
         ``ratios`` ({label: mean KS / Gaussian mean KS at n_max}), ``fourth_moments`` and ``glue``.
     """
-    with Mapper(workers=workers, blas_threads=blas_threads) as mapper:
-        runs = jx.sweep({**setting, "depth": depth}, entries_list=entries_list, ns=ns, seeds=seeds, seed=seed,
-                        mapper=mapper)
+    runs = jx.sweep({**setting, "depth": depth}, entries_list=entries_list, ns=ns, seeds=seeds, seed=seed,
+                    mapper=_mapper(workers, blas_threads))
     table = jx.ks_table(runs)
     slopes = {label: jx.fit_sweep_slope(runs, label) for label in table}
     pooled = jx.fit_slope([n for label in admissible for n, rows in runs[label].items() for _ in rows],
@@ -180,10 +186,9 @@ def localization(setting, *, n, seed):
         ``{(entries, input): run_task output with "eigenvalues"}`` and ``"glue"`` (the four KS).
     """
     cases = [(e, k) for e in ("gaussian", "rademacher") for k in ("delocalized", "localized")]
-    out = {}
-    for (ent, kind), child in zip(cases, np.random.SeedSequence(seed).spawn(4)):
-        out[(ent, kind)] = jx.run_task({**setting, "depth": 1, "n": n, "entries": ent, "input": kind,
-                                        "seed": child, "keep": True})
+    tasks = [{**setting, "depth": 1, "n": n, "entries": ent, "input": kind, "seed": child, "keep": True}
+             for (ent, kind), child in zip(cases, np.random.SeedSequence(seed).spawn(4))]
+    out = dict(zip(cases, map_tasks(jx.run_task, tasks, label="jacobian localization")))
     return {"runs": out, "glue": {f"local_{e}_{k}": res["ks"] for (e, k), res in out.items()}}
 
 
@@ -239,8 +244,9 @@ def activations(*, n, seed, depth=2):
     """
     cases = jx.ACTIVATION_CASES
     out, glue = {}, {}
-    for (name, cfg), child in zip(cases.items(), np.random.SeedSequence(seed).spawn(len(cases))):
-        run = jx.run_task({**cfg, "depth": depth, "n": n, "entries": "gaussian", "seed": child, "keep": True})
+    tasks = [{**cfg, "depth": depth, "n": n, "entries": "gaussian", "seed": child, "keep": True}
+             for cfg, child in zip(cases.values(), np.random.SeedSequence(seed).spawn(len(cases)))]
+    for (name, cfg), run in zip(cases.items(), map_tasks(jx.run_task, tasks, label="jacobian activations")):
         law = jx.theory_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"])
         glue[f"act_ks_{name}"] = run["ks"]
         band = None
@@ -265,15 +271,14 @@ def criticality_configs(sigma_b_critical=0.05):
 
 
 def _moment_study(configs, *, depths, entries_list, ns, seeds, seed, workers, blas_threads):
-    with Mapper(workers=workers, blas_threads=blas_threads) as mapper:
-        sweep = jm.moment_sweep(configs, depths=depths, entries_list=entries_list, ns=ns, seeds=seeds, seed=seed,
-                                mapper=mapper)
+    sweep = jm.moment_sweep(configs, depths=depths, entries_list=entries_list, ns=ns, seeds=seeds, seed=seed,
+                            mapper=_mapper(workers, blas_threads))
     stats = {c: {L: {lab: jm.moment_statistics(sweep[c][L][lab], configs[c], L) for lab in entries_list}
                  for L in depths} for c in configs}
     return sweep, stats
 
 
-def universality_moments(setting, *, depth, entries_list, ns, seeds, seed, workers=1, blas_threads=1):
+def universality_moments(setting, *, depth, entries_list, ns, seeds, seed, workers=None, blas_threads=None):
     """m_1 and m_2 of J J^T for several entry laws over widths and seeds (the headline checks).
 
     Parameters
@@ -290,8 +295,9 @@ def universality_moments(setting, *, depth, entries_list, ns, seeds, seed, worke
         Seeds per width (or ``{n: seeds}``).
     seed : int
         Root seed.
-    workers, blas_threads : int
-        Processes of the `Mapper` and BLAS threads per process.
+    workers, blas_threads : int, optional
+        Processes and BLAS threads per process of `rmtlib.experiments.mapper.Mapper` (None: the
+        backend of the command line, ``--workers`` / ``--scheduler``).
 
     Returns
     -------
@@ -304,7 +310,7 @@ def universality_moments(setting, *, depth, entries_list, ns, seeds, seed, worke
     return {"sweep": sweep["setting"][depth], "stats": stats["setting"][depth], "ns": sorted(ns), "seeds": seeds}
 
 
-def depth_moments(*, depths, ns, seeds, seed, workers=1, blas_threads=1):
+def depth_moments(*, depths, ns, seeds, seed, workers=None, blas_threads=None):
     """Simulated and limiting m_1, m_2 of J J^T against depth for `criticality_configs` (Gaussian weights).
 
     Parameters
@@ -317,8 +323,9 @@ def depth_moments(*, depths, ns, seeds, seed, workers=1, blas_threads=1):
         Seeds per width.
     seed : int
         Root seed.
-    workers, blas_threads : int
-        Processes of the `Mapper` and BLAS threads per process.
+    workers, blas_threads : int, optional
+        Processes and BLAS threads per process of `rmtlib.experiments.mapper.Mapper` (None: the
+        backend of the command line, ``--workers`` / ``--scheduler``).
 
     Returns
     -------
@@ -356,10 +363,11 @@ def rectangular(*, n, seed):
     """
     out, glue = {}, {}
     children = np.random.SeedSequence(seed).spawn(len(jx.RECT_CASES))
-    for k, ((name, (cfg, ratios)), child) in enumerate(zip(jx.RECT_CASES.items(), children)):
+    tasks = [{**cfg, "depth": len(ratios) - 1, "n": n, "entries": "gaussian", "ratios": ratios, "seed": child,
+              "keep": True} for (cfg, ratios), child in zip(jx.RECT_CASES.values(), children)]
+    runs = map_tasks(jx.run_task, tasks, label="jacobian rectangular")
+    for k, ((name, (cfg, ratios)), run) in enumerate(zip(jx.RECT_CASES.items(), runs)):
         depth = len(ratios) - 1
-        run = jx.run_task({**cfg, "depth": depth, "n": n, "entries": "gaussian", "ratios": ratios, "seed": child,
-                           "keep": True})
         widths = [int(round(c * n)) for c in ratios]
         law = jx.theory_law(cfg["activation"], depth, cfg["sigma_w"], cfg["sigma_b"], None,
                             tuple(w / widths[-1] for w in widths))

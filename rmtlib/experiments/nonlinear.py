@@ -20,11 +20,12 @@ from scipy import special
 from rmtlib import free, laws, spectra
 from rmtlib.experiments import theory
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "constants", "law", "unperturbed_law", "layer_laws", "sizes", "density_cases",
-           "density_draws", "layer_draws", "key", "layer_key", "statistics", "eta_zeta_table",
-           "law_properties", "density_panels", "layer_study"]
+__all__ = ["DEFAULTS", "CLOSED_FORMS", "Panel", "constants", "law", "unperturbed_law", "layer_laws", "sizes",
+           "density_cases", "density_task", "layer_task", "density_draws", "layer_draws", "key", "layer_key",
+           "statistics", "eta_zeta_table", "law_properties", "density_panels", "layer_study"]
 
 DEFAULTS = {
     "n0": 1000,
@@ -138,21 +139,23 @@ def density_draws(settings, seed):
     """
     s = {**DEFAULTS, **settings}
     n0 = s["n0"]
-    cases = [(a, tuple(sh)) for sh in s["shapes"] for a in s["activations"]]
-    seqs = np.random.SeedSequence(seed).spawn(len(cases) + 2 * len(s["shapes"]))
-    out = {}
-    for (act, (phi, psi)), ss in zip(cases, seqs):
-        n1, m = sizes(n0, phi, psi)
-        out[(act, phi, psi, "gaussian")] = nl.sample_gram(act, n0=n0, n1=n1, m=m, rng=np.random.default_rng(ss))
-    extra = seqs[len(cases):]
-    for k, (phi, psi) in enumerate(map(tuple, s["shapes"])):
-        n1, m = sizes(n0, phi, psi)
-        out[("tanh", phi, psi, "rademacher")] = nl.sample_gram(
-            "tanh", n0=n0, n1=n1, m=m, rng=np.random.default_rng(extra[2 * k]), w_entries="rademacher")
-        eta, zeta = nl.eta_zeta("tanh")
-        out[("tanh", phi, psi, "equivalent")] = nl.sample_gram_equivalent(
-            eta=eta, zeta=zeta, n0=n0, n1=n1, m=m, rng=np.random.default_rng(extra[2 * k + 1]))
-    return out
+    cases = [(a, *map(float, sh), "gaussian") for sh in s["shapes"] for a in s["activations"]]
+    extra = [("tanh", *map(float, sh), kind) for sh in s["shapes"] for kind in ("rademacher", "equivalent")]
+    seqs = np.random.SeedSequence(seed).spawn(len(cases) + len(extra))
+    tasks = [(case, n0, ss) for case, ss in zip(cases + extra, seqs)]
+    drawn = map_tasks(density_task, tasks, label="nonlinear densities")
+    return dict(zip(cases + extra, drawn))
+
+
+def density_task(task):
+    """Eigenvalues of one draw ``((activation, phi, psi, kind), n0, seed)`` of :func:`density_draws`."""
+    (act, phi, psi, kind), n0, ss = task
+    n1, m = sizes(n0, phi, psi)
+    rng = np.random.default_rng(ss)
+    if kind == "equivalent":
+        eta, zeta = nl.eta_zeta(act)
+        return nl.sample_gram_equivalent(eta=eta, zeta=zeta, n0=n0, n1=n1, m=m, rng=rng)
+    return nl.sample_gram(act, n0=n0, n1=n1, m=m, rng=rng, **({} if kind == "gaussian" else {"w_entries": kind}))
 
 
 @simulation
@@ -173,9 +176,14 @@ def layer_draws(settings, seed):
     """
     s = {**DEFAULTS, **settings}
     n = s["layer_n"]
-    return {alpha: layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
-                                        rng=np.random.SeedSequence([seed, 2, j]))
-            for j, alpha in enumerate(s["layer_alphas"])}
+    tasks = [(alpha, n, s["depth"], np.random.SeedSequence([seed, 2, j])) for j, alpha in enumerate(s["layer_alphas"])]
+    return dict(zip(s["layer_alphas"], map_tasks(layer_task, tasks, label="nonlinear layers")))
+
+
+def layer_task(task):
+    """Spectra of layers 0..depth of one f_alpha network, task ``(alpha, n, depth, seed)`` (m = 2n)."""
+    alpha, n, depth, ss = task
+    return layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=depth, rng=ss)
 
 
 def key(act, phi, psi, kind):

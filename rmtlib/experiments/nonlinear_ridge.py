@@ -13,16 +13,18 @@ import time
 import numpy as np
 
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.experiments.nonlinear import DEFAULTS, law, sizes, unperturbed_law
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["RIDGE_DEFAULTS", "loss_from_law", "memorization_study", "ridge_draws", "ridge_losses", "scale_slope"]
+__all__ = ["RIDGE_DEFAULTS", "fit_task", "loss_from_law", "memorization_study", "ridge_draws", "ridge_losses",
+           "scale_slope"]
 
 RIDGE_DEFAULTS = {
     "mem_cases": [["tanh", 0.5, 0.5], ["relu_centered", 1.0, 0.5], ["abs_centered", 0.5, 1.0]],
     "gammas": [0.01, 0.1, 1.0],
     "mem_sizes": [100, 200, 400],
-    "seeds": 12,
+    "mem_seeds": 36,
     "mem_targets": 2,
     "order_alphas": [-1.0, 0.0, 1.0],
     "order_gamma": 0.01,
@@ -77,6 +79,16 @@ def _fit(activation, n0, phi, psi, targets, gammas, seq):
     return ridge_losses(features, rng.standard_normal((targets * m, m)), gammas)
 
 
+def fit_task(task):
+    """Losses of one ridge fit, task ``((activation, alpha), n0, phi, psi, targets, gammas, seed)``.
+
+    One of activation (a name) or alpha (an f_alpha network) is None.
+    """
+    (activation, alpha), n0, phi, psi, targets, gammas, seq = task
+    activation = layers.alpha_family(alpha) if activation is None else activation
+    return _fit(activation, n0, phi, psi, targets, list(gammas), seq)
+
+
 @simulation
 def ridge_draws(settings, seed):
     """Ridge-regression training losses over cases, sizes, seeds and gammas.
@@ -96,15 +108,17 @@ def ridge_draws(settings, seed):
         {alpha: ndarray (seeds,)} (f_alpha at ``order_gamma``, the middle size).
     """
     s = _settings(settings)
-    cases = {}
-    for j, (act, phi, psi) in enumerate(s["mem_cases"]):
-        cases[(act, float(phi), float(psi))] = np.array(
-            [[_fit(act, n0, phi, psi, s["mem_targets"], s["gammas"], np.random.SeedSequence([seed, 5, j, i, r]))
-              for r in range(s["seeds"])] for i, n0 in enumerate(s["mem_sizes"])])
-    middle = s["mem_sizes"][len(s["mem_sizes"]) // 2]
-    order = {alpha: np.array([_fit(layers.alpha_family(alpha), middle, *ORDER_SHAPE, s["mem_targets"],
-                                   [s["order_gamma"]], np.random.SeedSequence([seed, 6, j, r]))[0]
-                              for r in range(s["seeds"])])
+    count, targets, middle = s["mem_seeds"], s["mem_targets"], s["mem_sizes"][len(s["mem_sizes"]) // 2]
+    keys = [(act, float(phi), float(psi)) for act, phi, psi in s["mem_cases"]]
+    tasks = [((act, None), n0, phi, psi, targets, tuple(s["gammas"]), np.random.SeedSequence([seed, 5, j, i, r]))
+             for j, (act, phi, psi) in enumerate(keys) for i, n0 in enumerate(s["mem_sizes"]) for r in range(count)]
+    tasks += [((None, alpha), middle, *ORDER_SHAPE, targets, (s["order_gamma"],), np.random.SeedSequence([seed, 6, j, r]))
+              for j, alpha in enumerate(s["order_alphas"]) for r in range(count)]
+    drawn, block = map_tasks(fit_task, tasks, label="nonlinear ridge"), len(s["mem_sizes"]) * count
+    cases = {key: np.array(drawn[j * block:(j + 1) * block]).reshape(len(s["mem_sizes"]), count, -1)
+             for j, key in enumerate(keys)}
+    rest = drawn[len(keys) * block:]
+    order = {alpha: np.array([v[0] for v in rest[j * count:(j + 1) * count]])
              for j, alpha in enumerate(s["order_alphas"])}
     return {"cases": cases, "order": order}
 

@@ -16,16 +16,18 @@ import numpy as np
 
 from rmtlib import spectra
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.experiments.nonlinear import DEFAULTS, density_cases, layer_laws, law, sizes
 from rmtlib.models import layers, nonlinear as nl
 
-__all__ = ["LAYER_STATISTICS", "ORDERS", "SWEEP_DEFAULTS", "gram_moments", "law_mean", "moment_draws", "moment_study",
-           "width_draws", "width_study"]
+__all__ = ["LAYER_STATISTICS", "ORDERS", "SWEEP_DEFAULTS", "gram_moments", "last_layer_task", "law_mean", "moment_task",
+           "moment_draws", "moment_study", "width_draws", "width_study"]
 
 SWEEP_DEFAULTS = {
     "moment_sizes": [200, 400, 800],
     "layer_widths": [125, 250, 500],
     "seeds": 12,
+    "width_seeds": 24,
 }
 """Sizes and seeds of the sweeps (the notebook's parameters of the same names)."""
 
@@ -87,12 +89,17 @@ def moment_draws(settings, seed):
         (activation, phi, psi, kind) -> ndarray (sizes, seeds, 2) of (m1, m2).
     """
     s = _settings(settings)
-    out = {}
-    for j, case in enumerate(density_cases(s)):
-        out[case] = np.array([[gram_moments(_features(case, n0, np.random.default_rng(
-            np.random.SeedSequence([seed, 3, j, i, r])))) for r in range(s["seeds"])]
-            for i, n0 in enumerate(s["moment_sizes"])])
-    return out
+    cases, sizes_, count = density_cases(s), s["moment_sizes"], s["seeds"]
+    tasks = [(case, n0, np.random.SeedSequence([seed, 3, j, i, r]))
+             for j, case in enumerate(cases) for i, n0 in enumerate(sizes_) for r in range(count)]
+    drawn = np.array(map_tasks(moment_task, tasks, label="nonlinear moments"))
+    return dict(zip(cases, drawn.reshape(len(cases), len(sizes_), count, -1)))
+
+
+def moment_task(task):
+    """(m1, m2) of one Gram matrix, task ``(case, n0, seed)`` of :func:`moment_draws`."""
+    case, n0, ss = task
+    return gram_moments(_features(case, n0, np.random.default_rng(ss)))
 
 
 def moment_study(settings, seed):
@@ -139,10 +146,17 @@ def width_draws(settings, seed):
         alpha -> list over widths of lists over draws of eigenvalue arrays (m = 2n).
     """
     s = _settings(settings)
-    return {alpha: [[layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=s["depth"],
-                                          rng=np.random.SeedSequence([seed, 4, j, i, r]))[-1]
-                     for r in range(s["seeds"])] for i, n in enumerate(s["layer_widths"])]
-            for j, alpha in enumerate(s["layer_alphas"])}
+    alphas, widths, count = s["layer_alphas"], s["layer_widths"], s["width_seeds"]
+    tasks = [(alpha, n, s["depth"], np.random.SeedSequence([seed, 4, j, i, r]))
+             for j, alpha in enumerate(alphas) for i, n in enumerate(widths) for r in range(count)]
+    drawn = iter(map_tasks(last_layer_task, tasks, label="nonlinear widths"))
+    return {alpha: [[next(drawn) for _ in range(count)] for _ in widths] for alpha in alphas}
+
+
+def last_layer_task(task):
+    """Eigenvalues of the last layer of one f_alpha network, task ``(alpha, n, depth, seed)``."""
+    alpha, n, depth, ss = task
+    return layers.sample_layers(layers.alpha_family(alpha), n=n, m=2 * n, depth=depth, rng=ss)[-1]
 
 
 LAYER_STATISTICS = {"m1": (lambda x: x, lambda x: x), "g": (lambda x: 1.0 / (1.0 + x), lambda x: -x / (1.0 + x) ** 2)}

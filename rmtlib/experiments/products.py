@@ -7,7 +7,7 @@ it back and judge it against the theory. Every law or number a check compares wi
 percolated Wishart matrix) and ``degree`` the mean degree of the sparse laws.
 
 One function per section (:func:`wishart_chains`, :func:`sandwiches`, :func:`percolated`,
-:func:`trained_network`, :func:`spin_glass`); :func:`statistics` gives the calibrated (regression) scalars.
+the trained networks in :mod:`rmtlib.experiments.products_network`, :func:`spin_glass`); :func:`statistics` gives the calibrated (regression) scalars.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from rmtlib.models import percolation as perc
 from rmtlib.models import products as prod
 from rmtlib.models import spinglass
 
-__all__ = ["DEFAULTS", "NETWORK_DEFAULTS", "ZERO_RTOL", "chain_dims", "chain_law", "family_fits", "percolated",
+__all__ = ["DEFAULTS", "ZERO_RTOL", "chain_dims", "chain_law", "percolated",
            "run", "sandwich_key", "sandwich_law", "sandwiches", "spin_glass", "statistics", "theory_cavity",
            "theory_chain_law", "theory_sandwich_law", "theory_wigner_atom", "theory_wishart_atom",
-           "theory_zero_atom", "trained_network", "wishart_chains"]
+           "theory_zero_atom", "wishart_chains"]
 
 DEFAULTS = {
     "chain_n0": 1000, "chain_shapes": [[1.0, 1.0], [0.5, 2.0], [2.0, 2.0 / 3.0]], "chain3_shape": [2.0, 2.0 / 3.0, 0.4],
@@ -41,13 +41,8 @@ DEFAULTS = {
 }
 """Settings of the Monte Carlo sections (the calibrated ones, then the sweeps of the statistical checks)."""
 
-NETWORK_DEFAULTS = {"mlp_hidden": 16, "mlp_steps": 2000, "mlp_lr": 0.01, "mlp_weight_decay": 1e-3,
-                    "mlp_n_small": 100, "mlp_n_large": 1797, "fit_perc_size": 1210, "n_outliers": 10}
-"""Settings of the trained-network section (:func:`trained_network`, :func:`family_fits`)."""
-
 ZERO_RTOL = sim.ZERO_RTOL
 chain_dims = sim.chain_dims
-_CURVATURE_RTOL = (1e-9, 1e-3)  # exact zeros, near zeros of a curvature spectrum (relative to max |lambda|)
 
 
 @lru_cache(maxsize=32)
@@ -307,51 +302,6 @@ def run(settings, seed):
 def statistics(settings, seed):
     """The calibrated statistics of the chapter: ``{name: float}`` of :func:`run` (KS, atom, moment, edge errors)."""
     return {k: float(v) for k, v in run(settings, seed)["stats"].items()}
-
-
-def _curvature_summary(ev):
-    lmax = float(np.max(np.abs(ev)))
-    zero, near = (float(np.mean(np.abs(ev) < r * lmax)) for r in _CURVATURE_RTOL)
-    negative = float(np.mean(ev < -_CURVATURE_RTOL[0] * lmax))
-    return {"lambda_max": lmax, "zero": zero, "near": near, "negative": negative}
-
-
-def trained_network(settings, seed):
-    """Hessian and Gauss-Newton spectra of the digits MLP trained on few and on all samples.
-
-    Parameters
-    ----------
-    settings : dict
-        Keys of :data:`NETWORK_DEFAULTS` (``mlp_*``).
-    seed : int
-        Seed of the subset and the initialisation.
-
-    Returns
-    -------
-    dict
-        ``{"small": ..., "large": ...}``: the results of ``curvature_spectra`` with ``n_small`` and
-        ``n_large`` samples, each with ``summary[matrix]`` (``lambda_max``, fractions ``zero``
-        (``|lambda| < 1e-9 lambda_max``), ``near`` (``< 1e-3 lambda_max``) and ``negative``).
-
-    Notes
-    -----
-    The Gauss-Newton zero mass is at least the rank bound of book/derivations.md, eq. (prod-ggn-rank).
-    """
-    s = {**NETWORK_DEFAULTS, **settings}
-    raw = sim.trained_network({k: s[k] for k in NETWORK_DEFAULTS if k.startswith("mlp_")}, seed)
-    return {key: {**res, "summary": {m: _curvature_summary(res[m]) for m in ("hessian", "ggn")}}
-            for key, res in raw.items()}
-
-
-def family_fits(network, settings, seed):
-    """Minimum-KS fits of the four families to the four curvature spectra of :func:`trained_network`.
-
-    Returns :func:`rmtlib.experiments.fitting.compare_families` of the spectra keyed
-    ``"<matrix>_<small|large>"`` (cached as a simulation: the families' tables include Monte Carlo).
-    """
-    s = {**NETWORK_DEFAULTS, **settings}
-    observed = {f"{m}_{key}": network[key][m] for key in ("small", "large") for m in ("hessian", "ggn")}
-    return sim.family_fits(observed, {k: s[k] for k in ("fit_perc_size", "n_outliers")}, seed)
 
 
 def spin_glass(settings, seed, *, p=3):

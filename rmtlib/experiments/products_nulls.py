@@ -103,7 +103,7 @@ def cavity_replicas(settings, seed):
                      for ss in seeds])
 
 
-def percolated_comparisons(sweep, replicas, *, max_degree=4.0):
+def percolated_comparisons(sweep, replicas, small, *, max_degree=4.0):
     """Comparisons of the percolated sweep with the Bauer-Golinelli and bipartite atoms and the moments.
 
     Parameters
@@ -112,6 +112,9 @@ def percolated_comparisons(sweep, replicas, *, max_degree=4.0):
         From :func:`rmtlib.experiments.products_sim.percolated_sweep`.
     replicas : ndarray
         From :func:`cavity_replicas`.
+    small : dict
+        From :func:`rmtlib.experiments.products_sim.percolated_sizes`: the same degrees at smaller
+        sizes, for the intercept fit of the pooled atom (``a + b/N`` over at least three sizes).
     max_degree : float
         Largest degree checked on its own (beyond it a draw holds about one zero or none).
 
@@ -128,9 +131,11 @@ def percolated_comparisons(sweep, replicas, *, max_degree=4.0):
     """
     n, degrees, zero = sweep["n"], sweep["degrees"], sweep["zero"]
     atoms = np.array([pm.theory_wigner_atom(c) for c in degrees])
-    out = [_comparison("perc_atom_pooled", "The zero fraction averaged over the degrees 0.5-8 equals the average "
-                       "Bauer-Golinelli mass.", "seed_mean", (zero.mean(axis=0), float(atoms.mean())),
-                       value=float(atoms.mean()))]
+    sizes = list(small["sizes"]) + [n]
+    pooled = [z.mean(axis=0) for z in small["zero"]] + [zero.mean(axis=0)]
+    out = [_comparison("perc_atom_pooled", "The zero fraction averaged over the degrees 0.5-8, extrapolated in 1/N "
+                       "over the sizes, equals the average Bauer-Golinelli mass.", "extrapolated",
+                       (sizes, pooled, float(atoms.mean())), kwargs={"order": 1.0}, value=float(atoms.mean()))]
     for c, w, z in zip(degrees, atoms, zero):
         if c <= max_degree:
             out.append(_comparison(f"perc_atom_c{c:.2f}".replace(".", "p"), f"At mean degree {c:.3g} the sparse-Wigner "

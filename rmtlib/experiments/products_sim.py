@@ -14,21 +14,22 @@ from __future__ import annotations
 import numpy as np
 
 from rmtlib import spectra
-from rmtlib.experiments import curvature, fitting
 from rmtlib.experiments.cache import simulation
 from rmtlib.models import percolation as perc
 from rmtlib.models import products as prod
 
 __all__ = ["SWEEP_DEFAULTS", "ZERO_RTOL", "chain_dims", "draw_chains", "draw_percolated", "draw_sandwiches",
-           "family_fits", "generators", "percolated_sweep", "product_configs", "product_sweep", "sparse_spectrum",
-           "spectrum_statistics", "trained_network", "zero_fraction"]
+           "generators", "percolated_sizes", "percolated_sweep", "product_configs", "product_sweep", "sparse_spectrum",
+           "spectrum_statistics", "zero_fraction"]
 
 SWEEP_DEFAULTS = {"sweep_n0": [250, 500, 1000], "sweep_seeds": [24, 12, 8], "zero_n": 500, "zero_draws": 48,
+                  "zero_small_n": [125, 250],
                   "wishart_stat_draws": 16, "cavity_replicas": 8}
 """Settings of the sweeps behind the statistical checks.
 
 They are the sizes ``N_0`` of the product laws and the seeds per size, the size and draws per degree
-of the sparse-Wigner atoms and moments, the draws per cell of the percolated-Wishart atoms, and the
+of the sparse-Wigner atoms and moments (``zero_small_n``: the smaller sizes of the pooled atom's
+intercept fit), the draws per cell of the percolated-Wishart atoms, and the
 population-dynamics replicas of the cavity law."""
 
 ZERO_RTOL = 1e-20
@@ -249,31 +250,25 @@ def percolated_sweep(settings, seed):
 
 
 @simulation
+def percolated_sizes(settings, seed):
+    """Zero fractions of sparse Wigner matrices at the sizes ``zero_small_n`` (child 2 of stream 10).
+
+    Returns
+    -------
+    dict
+        ``sizes`` and ``zero``: one array (degree x draw, ``zero_draws`` draws) per size.
+    """
+    gen = np.random.default_rng(np.random.SeedSequence(seed).spawn(12)[10].spawn(3)[2])
+    sizes = [int(n) for n in settings["zero_small_n"]]
+    zero = [np.array([[perc.zero_fraction(perc.sample_sparse_wigner(n, float(c), rng=gen))
+                       for _ in range(int(settings["zero_draws"]))] for c in settings["perc_degrees"]])
+            for n in sizes]
+    return {"sizes": sizes, "zero": zero}
+
+
+@simulation
 def sparse_spectrum(n, degree, seed):
     """Eigenvalues of one sparse Wigner matrix (the spin-glass section's stand-in for its law)."""
     return np.linalg.eigvalsh(perc.sample_sparse_wigner(int(n), float(degree), rng=seed))
 
 
-@simulation
-def trained_network(settings, seed):
-    """Train the digits MLP on ``mlp_n_small`` and ``mlp_n_large`` samples: ``{"small": ..., "large": ...}``.
-
-    Each entry is :func:`rmtlib.experiments.curvature.curvature_spectra` (Hessian and Gauss-Newton
-    eigenvalues, loss, rank bound) with the ``mlp_*`` settings and ``rng=seed``.
-    """
-    return {key: curvature.curvature_spectra(settings[f"mlp_n_{key}"], hidden=settings["mlp_hidden"],
-                                             steps=settings["mlp_steps"], lr=settings["mlp_lr"],
-                                             weight_decay=settings["mlp_weight_decay"], rng=seed)
-            for key in ("small", "large")}
-
-
-@simulation
-def family_fits(observed, settings, seed):
-    """Minimum-KS fits of the four families to ``observed`` (``{name: eigenvalues}``).
-
-    Returns :func:`rmtlib.experiments.fitting.compare_families` with the tables of
-    :func:`rmtlib.experiments.fitting.family_tables` (percolated tables of size ``fit_perc_size``
-    drawn from ``seed``) and ``n_outliers`` dropped.
-    """
-    tables = fitting.family_tables(perc_size=settings["fit_perc_size"], rng=seed)
-    return fitting.compare_families(observed, tables, n_outliers=settings["n_outliers"])

@@ -31,10 +31,11 @@ from rmtlib import free, laws, spectra
 from rmtlib.experiments import theory
 from rmtlib.experiments import toolkit_moments as moments
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 
 __all__ = ["CASES", "CENTRES", "DEFORMATION", "POPULATION", "PROBE_HEIGHT", "RATIOS", "SYMMETRIC",
            "case_law", "closed_forms", "ensemble", "exact", "finite_moments", "judge", "run", "sample_case",
-           "sizes", "statistics", "theory_law"]
+           "sample_task", "sizes", "statistics", "theory_law"]
 
 DEFORMATION = 1.0
 """Half-distance a of the two-point deformation ½(δ₋ₐ + δₐ) of the ``deformed`` case."""
@@ -244,6 +245,12 @@ def sample_case(case, n, *, rng):
     return np.linalg.eigvalsh(m)
 
 
+def sample_task(task):
+    """:func:`sample_case` of one task ``(case, n, seed)`` (the unit of the chapter's sweeps)."""
+    case, n, seed = task
+    return sample_case(case, n, rng=seed)
+
+
 def sizes(n):
     """The three sizes of the chapter's fits: about n/4, n/2 and n, each even.
 
@@ -283,9 +290,11 @@ def ensemble(case, settings, seed) -> dict:
     """
     for n in settings["sizes"]:
         _check(case, n)
-    index = CASES.index(case)
-    eigenvalues = [np.array([sample_case(case, n, rng=np.random.SeedSequence(seed, spawn_key=(index, j, r)))
-                             for r in range(settings["seeds"])]) for j, n in enumerate(settings["sizes"])]
+    index, count = CASES.index(case), int(settings["seeds"])
+    tasks = [(case, int(n), np.random.SeedSequence(seed, spawn_key=(index, j, r)))
+             for j, n in enumerate(settings["sizes"]) for r in range(count)]
+    drawn = map_tasks(sample_task, tasks, label=f"toolkit {case}")
+    eigenvalues = [np.array(drawn[j * count:(j + 1) * count]) for j in range(len(settings["sizes"]))]
     return {"case": case, "sizes": [int(n) for n in settings["sizes"]], "eigenvalues": eigenvalues}
 
 

@@ -24,10 +24,12 @@ from scipy.integrate import IntegrationWarning
 from rmtlib import entries as _entries, free, laws
 from rmtlib._numerics import validate as _validate
 from rmtlib.models._real_axis import discrete_parts, hull, outside, real_transforms
+from rmtlib.models.rectangular import rect_fullrank_law, rect_fullrank_outliers
 from rmtlib.spectral_law import SpectralLaw
 
 __all__ = ["bulk_edges", "bulk_points", "cluster_sd_prediction", "deformed_wigner_law", "measure_outliers",
            "outlier_fluctuation_variance", "outliers", "random_direction_outlier", "real_transforms",
+           "rect_fullrank_law", "rect_fullrank_outliers",
            "sample_deformed_wigner", "sample_wigner"]
 
 

@@ -336,12 +336,13 @@ def sample_jacobian_spectrum(activation, *, depth, widths, sigma_w, sigma_b, ent
             raise ValueError(f"x0 must have length n_0 = {ns[0]}, got {x.size}")
     J = None
     for l in range(1, depth + 1):
-        X = _entries.sample(name, (ns[l], ns[l - 1]), rng=gen, **params)
+        W = np.asarray(_entries.sample(name, (ns[l], ns[l - 1]), rng=gen, **params), dtype=float)
         if empirical_scale:
-            X /= math.sqrt(np.mean(X * X))
-        W = (sigma_w / math.sqrt(ns[l - 1])) * X
-        h = W @ x + sigma_b * gen.standard_normal(ns[l])
-        d = np.asarray(act.dphi(h), dtype=float) * np.ones(ns[l])
+            W /= math.sqrt(np.mean(W * W))
+        W *= sigma_w / math.sqrt(ns[l - 1])  # in place: W^l = sigma_w X^l / sqrt(n_{l-1}), no copy of X
+        h = W @ x
+        h += sigma_b * gen.standard_normal(ns[l])
+        d = np.broadcast_to(np.asarray(act.dphi(h), dtype=float), (ns[l],))
         J = W if J is None else W @ J
         J *= d[:, None]
         x = np.asarray(act.phi(h), dtype=float)

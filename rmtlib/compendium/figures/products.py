@@ -13,7 +13,7 @@ from rmtlib.compendium import plotting
 from rmtlib.experiments import products as products_mc
 from rmtlib.models import percolation, products
 
-__all__ = ["atom_curve", "chains", "curvature", "curvature_table", "fits_table", "layers_table", "percolation_atoms",
+__all__ = ["atom_curve", "chains", "layers_table", "percolation_atoms",
            "percolation_table", "root_rule", "sandwiches", "spin_glass", "wishart_table"]
 
 
@@ -159,45 +159,6 @@ def percolation_table(result):
 def wishart_table(result):
     """``(header, rows)``: the percolated-Wishart atom by formula and by Monte Carlo, per cell."""
     return ["N", "M", "a", "w0 (formula)", "Monte Carlo", "s.e."], result["wishart"]["rows"]
-
-
-def curvature(network):
-    """Histograms of ``log10 |lambda|`` of the Hessian and Gauss-Newton spectra (rows: n small, n large).
-
-    Parameters
-    ----------
-    network : dict
-        From :func:`rmtlib.experiments.products.trained_network`.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    fig, axes = _subplots(2, 2, figsize=(11, 6), sharex=True)
-    for row, key in enumerate(("small", "large")):
-        for col, mat in enumerate(("hessian", "ggn")):
-            ev, summary = network[key][mat], network[key]["summary"][mat]
-            ax = axes[row, col]
-            ax.hist(np.log10(np.maximum(np.abs(ev), 1e-20)), bins=80)
-            ax.axvline(np.log10(1e-9 * summary["lambda_max"]), color="k", ls=":", lw=0.8)
-            ax.set_title(f"{mat.upper()}, n = {network[key]['n']}: exact zeros {summary['zero']:.3f}")
-            ax.set_xlabel(r"$\log_{10}|\lambda|$")
-    return fig
-
-
-def curvature_table(network):
-    """``(header, rows)``: training loss, top eigenvalue and zero, near-zero and negative fractions."""
-    header = ["matrix", "n", "train loss", "lambda_max", "zeros", "|l| < 1e-3 lambda_max", "negative"]
-    rows = [[mat, network[key]["n"], network[key]["loss"], *network[key]["summary"][mat].values()]
-            for key in ("small", "large") for mat in ("hessian", "ggn")]
-    return header, rows
-
-
-def fits_table(fits):
-    """``(header, rows)``: minimum KS distance of each family (columns) on each spectrum (rows)."""
-    rows = [["(parameters)", *fits["n_params"]]]
-    rows += [[name, *(ks[f] for f in fits["families"])] for name, ks in fits["ks"].items()]
-    return ["spectrum", *fits["families"]], rows
 
 
 def layers_table(result):
