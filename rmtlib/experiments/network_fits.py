@@ -56,8 +56,11 @@ class Table:
     def density(self, grid, scale, shift=0.0):
         """Density of ``nu`` pushed forward (numerical derivative of the table), at ``grid``."""
         xs = (np.asarray(grid, float) - shift) / scale
-        dens = np.gradient(self.f, self.x)
-        return np.interp(xs, self.x, dens, left=0.0, right=0.0) / scale
+        x, last = np.unique(self.x[::-1], return_index=True)  # tied nodes (a sample's table): keep the top of each step
+        if x.size < 2:
+            return np.zeros_like(xs)
+        f = self.f[::-1][last]
+        return np.interp(xs, x, np.gradient(f, x), left=0.0, right=0.0) / scale
 
 
 def _from_law(law, lo, hi, n=800):
