@@ -8,6 +8,7 @@ from rmtlib._numerics import rectangular as kernel
 from rmtlib.compendium import nulls
 from rmtlib.models import deformed, spiked
 from rmtlib.models import rectangular as rect
+from rmtlib.experiments import rect_fullrank
 
 
 def quantile_grid_law():
@@ -70,22 +71,10 @@ def test_square_case_is_free_additive_convolution_of_symmetrised_laws():
 
 
 def polynomial_g(z, ts, ps, c, s2):
-    """G(z) for a discrete H from the polynomial form of the Dozier-Silverstein equation (numpy roots)."""
-    a, b = s2 * c, s2 * (1 - c)
-    P = np.polynomial.Polynomial
-    alpha = P([1.0, -a])
-    dens = [alpha * alpha * z - b * alpha - t for t in ts]
-    poly = P([0, 1.0]) * np.prod(dens)
-    for i, p in enumerate(ps):
-        poly = poly - p * alpha * np.prod([d for j, d in enumerate(dens) if j != i])
-    roots = poly.roots()
-    al = 1 - a * roots
-    om = al**2 * z - b * al
-    # Herglotz branch of a law on [0, inf): Im G < 0 and Im zG < 0; subordination: Im omega > 0
-    tol = 1e-10 * np.abs(roots)  # on the axis, real roots carry rounding-size imaginary parts
-    keep = roots[(roots.imag < -tol) & ((z * roots).imag < 0) & (om.imag > tol)]
-    assert keep.size == 1, roots
-    return keep[0]
+    """G(z) for a discrete H from the polynomial form of the Dozier-Silverstein equation (one root kept)."""
+    g = rect_fullrank.polynomial_stieltjes(z, ts, ps, ratio=c, variance=s2)
+    assert np.isfinite(g), z
+    return g
 
 
 def test_two_atom_law_against_polynomial_roots():
