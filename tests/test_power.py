@@ -124,6 +124,19 @@ def test_two_sample_binomial_and_extrapolation():
         nulls.extrapolated(sizes[:2], per_size[:2], 1.0)
 
 
+def test_extrapolated_keeps_its_level_with_few_seeds_at_the_largest_size():
+    """24, 12 and 8 seeds at n = 250, 500, 1000 and noise ~ 1/n: the rate of false alarms is alpha.
+
+    With the seeds' degrees of freedom pooled (41) the rate was about 10 alpha; the Welch-Satterthwaite
+    degrees of freedom of the intercept's variance (about 15 here) bring it to alpha or below.
+    """
+    rng = np.random.default_rng(5)
+    sizes, seeds, alpha, trials = [250, 500, 1000], [24, 12, 8], 0.01, 4000
+    alarms = sum(not nulls.extrapolated(sizes, [rng.standard_normal(m) / n for n, m in zip(sizes, seeds)], 0.0,
+                                        alpha=alpha).passed for _ in range(trials))
+    assert alarms <= 1.3 * alpha * trials  # 40 expected; the pooled degrees of freedom gave about 75
+
+
 def test_two_sample_extrapolated_ignores_finite_size_differences():
     """Two laws that differ by c/n at every n but share the limit pass; a shifted limit fails."""
     rng = np.random.default_rng(2)
