@@ -35,7 +35,7 @@ def test_reproduction_page_lists_every_check_in_book_order(tmp_path):
     assert "- **Checks**: 3 of 4 pass" in head and "1 exact (1 pass)" in head
     assert "**Built**" in head and "commit `" in head and "numpy" in head and "python" in head
     assert "(report-alpha)=" in page and "## 2. alpha" in page  # gamma (no results) is chapter 1
-    assert "**Partly reproduced**: 3 of 4 checks pass" in page
+    assert "**Some checks fail**: 3 of 4 checks pass" in page
     assert '<a href="results/alpha.html#check-ks_law"><code>ks_law</code></a>' in page
     assert "The law | holds &lt;b&gt;." in page  # escaped, whole
     assert '<td class="rmtlib-verdict">FAIL</td>' in page and "<td>2 %</td>" in page
@@ -59,8 +59,8 @@ def test_status_panel_and_figure(tmp_path, monkeypatch):
     panel = reportpage.status_panel(chapters, figure="_generated/status.png")
     assert panel.startswith(":::{admonition} Status of this build\n:class: rmtlib-status")
     assert "- **Checks**: 3 of 4 pass" in panel and "**Repository**" not in panel
-    assert "1. ✘ alpha: **partly reproduced** (3 of 4 checks pass)" in panel
-    assert "2. ✘ beta: **not reproduced** (no results in this build)" in panel
+    assert "1. ✘ alpha: **some checks fail** (3 of 4 checks pass)" in panel
+    assert "2. ✘ beta: **no check passes** (no results in this build)" in panel
     assert "```{figure} _generated/status.png" in panel and ":alt: " in panel
     config = tmp_path / "_config.yml"
     config.write_text("title: x\nrepository:\n  url: https://example.org/rmt-dnn  # home\n  branch: main\n")

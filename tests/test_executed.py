@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from conftest import make_notebook
-from rmtlib.compendium import checks, execution, executed, formatting
+from rmtlib.compendium import checks, claims_box, execution, executed, formatting
 
 
 def test_bookkeeping_cells_are_recognised():
@@ -70,7 +70,8 @@ def test_an_executed_chapter_has_one_box_per_section_and_a_rerun_box(tmp_path, m
     assert "hide-input" in tags["report.check('one', 'First claim.', x, bound, kind='exact')"]
     assert "hide-input" not in tags["x = n * 2"]
     generated = [c for c in out.cells if executed.GENERATED in c.metadata.get("tags", [])]
-    assert "| `n` | `2` | `3` |" in generated[0].source
+    assert any("| `n` | `2` | `3` |" in c.source for c in generated)
+    assert generated[0].source.startswith(":::{admonition} Claims and verdicts")
     assert out.cells[-1] is generated[-1] and "rmtlib run demo --profile quick" in out.cells[-1].source
     figures = execution.extract_figures(tmp_path / "results" / "demo.ipynb", tmp_path / "figures")
     assert [p.name for p in figures] == ["a-second-section.png"]
@@ -88,3 +89,26 @@ def test_glued_figures_are_extracted_and_named_after_their_glue_name(tmp_path):
     written = execution.extract_figures(path, tmp_path / "figures")
     assert [p.name for p in written] == ["fig-demo-bulk.png", "the-bulk.png"]
     assert written[0].read_bytes() == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_claims_box_gives_one_verdict_per_section_and_links_the_deciding_check():
+    def box(*checks):
+        out = nbformat.v4.new_output("display_data", data={"text/plain": "box"},
+                                     metadata={"rmtlib": {"checks": [c.__dict__ for c in checks]}})
+        return nbformat.v4.new_code_cell("report.check(...)", outputs=[out])
+
+    make = lambda i, v, t, ok, kind="statistical": checks.Check(notebook="demo", id=i, claim="c.", value=v, threshold=t,  # noqa: E731
+                                                                 op="<=", passed=ok, kind=kind)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Demo\n\nIntro."),
+        nbformat.v4.new_markdown_cell("## The bulk"), box(make("a", 0.1, 1.0, True), make("b", 0.9, 1.0, True)),
+        nbformat.v4.new_markdown_cell("## The outliers"), box(make("c", 2.0, 1.0, False), make("d", 0.5, 1.0, True)),
+        nbformat.v4.new_markdown_cell("## The atom"), box(make("e", 3.0, 1.0, False, "exact"))])
+    text = claims_box.claims_markdown(nb)
+    assert "| The bulk | all pass (2/2) | [`b`](#check-b): 0.9 <= 1 |" in text
+    assert "| The outliers | partly (1/2) | [`c`](#check-c)" in text
+    assert "| The atom | all fail (0/1) |" in text
+    executed.postprocess(nb, stem="demo", profile="quick", params={}, defaults={}, base={})
+    assert [c.source.startswith(":::{admonition} Claims and verdicts") for c in nb.cells[:3]].count(True) == 1
+    executed.postprocess(nb, stem="demo", profile="quick", params={}, defaults={}, base={})
+    assert sum("Claims and verdicts" in c.source for c in nb.cells) == 1

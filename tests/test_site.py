@@ -319,7 +319,7 @@ def test_the_intro_opens_with_the_status_panel_and_a_captioned_figure(rendered):
     panel = static.split("rmtlib-status", 1)
     assert len(panel) == 2, "the intro has no status panel"
     assert static.index("rmtlib-status") < static.index('id="the-four-papers"'), "the panel is not up front"
-    for field in ("Checks", "Profile", "Built", "commit", "Environment", "reproduced"):
+    for field in ("Checks", "Profile", "Built", "commit", "Environment", "check passes"):
         assert field in panel[1], f"the status panel does not say {field!r}"
     figures = re.findall(r"<figure[^>]*>(.*?)</figure>", static, re.S)
     assert figures and all("<figcaption" in f for f in figures), "a figure of the intro has no caption"

@@ -2,7 +2,8 @@
 
 :func:`postprocess` makes the executed copy read like the book: plotting and check bookkeeping
 cells hide their input, the effective parameters follow the injected parameters cell, the check
-boxes of one section are merged into one, and the chapter ends with the command that reruns it.
+boxes of one section are merged into one, a claims-and-verdicts box opens the chapter, and the
+chapter ends with the command that reruns it.
 :func:`figure_names` names the figures of a run after what they show.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import asdict
 
 import nbformat
 
-from rmtlib.compendium import formatting
+from rmtlib.compendium import claims_box, formatting
 from rmtlib.compendium.checks import Check
 
 __all__ = ["HIDE_INPUT", "bookkeeping", "parameters_markdown", "rerun_command", "rerun_markdown",
@@ -185,7 +186,9 @@ def postprocess(nb, *, stem: str, profile, params: dict, defaults: dict, base: d
     -----
     Bookkeeping cells (:func:`bookkeeping`) get the tag ``hide-input``; a Markdown cell with
     :func:`parameters_markdown` goes after the injected parameters cell; the check boxes of a
-    section are merged (:func:`merge_check_boxes`); the last cell is the "Rerun this chapter" box.
+    section are merged (:func:`merge_check_boxes`); the claims-and-verdicts box
+    (:func:`rmtlib.compendium.claims_box.claims_markdown`) follows the chapter's opening cell; the last
+    cell is the "Rerun this chapter" box.
     """
     nb.cells = [c for c in nb.cells if GENERATED not in c.get("metadata", {}).get("tags", [])]
     for cell in nb.cells:
@@ -198,6 +201,9 @@ def postprocess(nb, *, stem: str, profile, params: dict, defaults: dict, base: d
             tags.append(HIDE_INPUT)
             cell.metadata[GENERATED] = True
     merge_check_boxes(nb)
+    claims = claims_box.claims_markdown(nb)
+    if claims:
+        nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, _generated(claims))
     where = next((i for i, c in enumerate(nb.cells)
                   if "injected-parameters" in c.metadata.get("tags", [])), None)
     if where is None:

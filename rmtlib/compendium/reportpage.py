@@ -30,7 +30,9 @@ KIND_TEXT = (
     "package data. A dash means it was not detected up to 20 %; an empty cell means the check is not "
     "statistical or no sweep was run.")
 
-VERDICT_TEXT = {"reproduced": "reproduced", "partly": "partly reproduced", "not": "not reproduced"}
+VERDICT_TEXT = {"reproduced": "every check passes", "partly": "some checks fail", "not": "no check passes"}
+"""What a chapter's checks say. A passing check confirms the statement it makes, which can be that a claim
+of the paper is not reproduced: each chapter's text gives its verdict on each claim of its paper."""
 
 
 def _esc(text) -> str:
@@ -139,7 +141,9 @@ def status_panel(chapters, *, figure=None) -> str:
                   else "no results in this build")
         mark = formatting.PASS_MARK if state == "reproduced" else formatting.FAIL_MARK
         lines.append(f"{ch.number}. {mark} {link}: **{VERDICT_TEXT[state]}** ({detail})")
-    lines += ["", "Every check is listed, with its measured value and threshold, in the "
+    lines += ["", "A passing check confirms the statement it makes, which can be that a claim of the paper is not "
+              "reproduced; each chapter says which of its paper's claims it reproduces. "
+              "Every check is listed, with its measured value and threshold, in the "
               "{doc}`reproduction report <reproduction>`.", ":::", ""]
     if figure and f["checks"]:
         lines += [f"```{{figure}} {figure}", ":name: fig-status-checks",
