@@ -105,8 +105,8 @@ def test_the_claims_box_gives_one_verdict_per_section_and_links_the_deciding_che
         nbformat.v4.new_markdown_cell("## The outliers"), box(make("c", 2.0, 1.0, False), make("d", 0.5, 1.0, True)),
         nbformat.v4.new_markdown_cell("## The atom"), box(make("e", 3.0, 1.0, False, "exact"))])
     text = claims_box.claims_markdown(nb)
-    assert "| The bulk | all pass (2/2) | [`b`](#check-b): 0.9 <= 1 |" in text
-    assert "| The outliers | partly (1/2) | [`c`](#check-c)" in text
+    assert '| The bulk | all pass (2/2) | <a href="#check-b"><code>b</code></a>: 0.9 <= 1 |' in text
+    assert '| The outliers | partly (1/2) | <a href="#check-c"><code>c</code></a>' in text
     assert "| The atom | all fail (0/1) |" in text
     executed.postprocess(nb, stem="demo", profile="quick", params={}, defaults={}, base={})
     assert [c.source.startswith(":::{admonition} Claims and verdicts") for c in nb.cells[:3]].count(True) == 1

@@ -62,7 +62,11 @@ def deciding_check(checks) -> Check:
 
 
 def claims_markdown(nb) -> str | None:
-    """A MyST admonition with the table section | verdict | deciding check, or None without checks."""
+    """A MyST admonition with the table section | checks | deciding check, or None without checks.
+
+    The links are raw HTML: the rows they point to are HTML ids inside the check boxes, which Sphinx
+    does not know as cross-reference targets.
+    """
     sections = section_checks(nb)
     if not sections:
         return None
@@ -71,7 +75,7 @@ def claims_markdown(nb) -> str | None:
         c = deciding_check(checks)
         measured = f"{formatting.format_value(c.value)} {formatting.threshold_text(c)}"
         rows.append(f"| {title} | {verdict(checks)} ({sum(x.passed for x in checks)}/{len(checks)}) "
-                    f"| [`{c.id}`](#{formatting.anchor(c.id)}): {measured} |")
+                    f'| <a href="#{formatting.anchor(c.id)}"><code>{c.id}</code></a>: {measured} |')
     total = [c for _, checks in sections for c in checks]
     return "\n".join([
         ":::{admonition} Claims and verdicts in this run",
