@@ -182,7 +182,7 @@ def _fit(sizes, per_size, order):
     """Weighted least squares of the per-size seed means on (1, n^-order).
 
     Returns the coefficients, their covariance, and the intercept's variance split by size: pairs
-    ``(L_i^2 s_i^2 / m_i, m_i - 1)`` with ``a = sum_i L_i mean_i``, for :func:`_satterthwaite`.
+    ``(L_i^2 s_i^2 / m_i, m_i - 1)`` with ``a = sum_i L_i mean_i``, for ``_satterthwaite``.
     """
     sizes = np.asarray(sizes, dtype=float)
     groups = [_values(f"values at n = {n:g}", v) for n, v in zip(sizes, per_size)]
@@ -234,7 +234,7 @@ def extrapolated(sizes, per_size, theory, *, order=1.0, alpha=ALPHA) -> Test:
     Test
         value ``|a - theory|``, threshold ``k se(a)`` from the weighted least-squares covariance
         (weights the inverse squared standard errors of the seed means), k the Student quantile at the
-        Welch-Satterthwaite degrees of freedom of se(a)^2 (:func:`_satterthwaite`).
+        Welch-Satterthwaite degrees of freedom of se(a)^2.
     """
     coef, cov, parts = _fit(sizes, per_size, order)
     se = float(math.sqrt(cov[0, 0]))
