@@ -17,6 +17,7 @@ from rmtlib import laws, spectra
 from rmtlib._numerics import validate as _validate
 from rmtlib.experiments import theory
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.models.deformed import (bulk_edges, bulk_points, deformed_wigner_law, measure_outliers,
                                     outlier_fluctuation_variance, outliers, random_direction_outlier,
                                     sample_deformed_wigner)
@@ -102,12 +103,16 @@ def bulk_moment_draws(name, n, draws, seed):
     -------
     ndarray, shape (draws, 2)
     """
-    out = np.empty((draws, 2))
-    for i, child in enumerate(_fresh(seed).spawn(draws)):
-        h = _bulk_matrix(name, n, np.random.default_rng(child))
-        h2 = h @ h
-        out[i] = np.trace(h2) / n, np.sum(h2 * h2) / n
-    return out
+    tasks = [(name, n, child) for child in _fresh(seed).spawn(draws)]
+    return np.array(map_tasks(_moment_task, tasks, label=f"deformed moments {name}"), dtype=float).reshape(draws, 2)
+
+
+def _moment_task(task):
+    """``(tr H^2 / n, tr H^4 / n)`` of one matrix ``(name, n, seed)`` of a named case."""
+    name, n, seed = task
+    h = _bulk_matrix(name, n, np.random.default_rng(seed))
+    h2 = h @ h
+    return np.trace(h2) / n, np.sum(h2 * h2) / n
 
 
 def moment_bias(name, n):
@@ -169,8 +174,20 @@ def bulk_experiment(name, n, *, seed, moment_n=None, moment_draws=0):
         (:func:`moment_bias`).
     """
     n = _validate.integer("n", n, low=2)
+    ev, moments = _case_draws((name, n, seed, moment_n or n, moment_draws))
+    return _against_law(name, ev, moments, moment_n or n)
+
+
+def _case_draws(task):
+    """The spectrum and the moment draws (or None) of one case ``(name, n, seed, moment_n, moment_draws)``."""
+    name, n, seed, moment_n, moment_draws = task
     first, second = _fresh(seed).spawn(2)
-    ev = bulk_draw(name, n, first)
+    moments = bulk_moment_draws(name, moment_n, moment_draws, second) if moment_draws else None
+    return bulk_draw(name, n, first), moments
+
+
+def _against_law(name, ev, moments, moment_n):
+    """The spectrum ``ev`` and the moment draws of a named case beside ``SC ⊞ nu`` (see :func:`bulk_experiment`)."""
     nu, s2, _ = bulk_case(name)
     law = deformed_wigner_law(nu, variance=s2)
     edges = bulk_edges(nu, variance=s2)
@@ -179,8 +196,8 @@ def bulk_experiment(name, n, *, seed, moment_n=None, moment_draws=0):
     out = {"eigenvalues": ev, "law": law, "ks": float(spectra.ks_distance(ev, theory.law(law)).statistic),
            "edges": edges, "mc_edges": (float(ev[0]), float(ev[-1])), "mass_error": abs(mass - 1),
            "edge_error": max(abs(law.support[0][0] - edges[0]), abs(law.support[-1][1] - edges[1]))}
-    if moment_draws:
-        out.update(moments=bulk_moment_draws(name, moment_n, moment_draws, second),
+    if moments is not None:
+        out.update(moments=moments,
                    moment_theory=np.array([theory.moment(law.moment(k), k) for k in (2, 4)]),
                    moment_allowance=moment_bias(name, moment_n))
     return out
@@ -188,9 +205,10 @@ def bulk_experiment(name, n, *, seed, moment_n=None, moment_draws=0):
 
 def bulk_sweep(n, *, seed, moment_n=None, moment_draws=0):
     """``{case: bulk_experiment(case, n, ...)}`` over :data:`BULK_CASES`, one child of ``seed`` each."""
-    children = _fresh(seed).spawn(len(BULK_CASES))
-    return {name: bulk_experiment(name, n, seed=s, moment_n=moment_n or n, moment_draws=moment_draws)
-            for name, s in zip(BULK_CASES, children)}
+    n = _validate.integer("n", n, low=2)
+    tasks = [(name, n, s, moment_n or n, moment_draws) for name, s in zip(BULK_CASES, _fresh(seed).spawn(len(BULK_CASES)))]
+    drawn = map_tasks(_case_draws, tasks, label="deformed bulks")
+    return {name: _against_law(name, ev, moments, moment_n or n) for name, (ev, moments) in zip(BULK_CASES, drawn)}
 
 
 # ----------------------------------------------------------------------------- outliers
@@ -202,9 +220,16 @@ def outlier_draws(thetas, bulk, *, variance, draws, seed):
     -------
     positions, overlaps : ndarray, shape (draws, k)
     """
-    runs = [measure_outliers(thetas, bulk, variance=variance, rng=np.random.default_rng(s))
-            for s in _fresh(seed).spawn(draws)]
-    return np.array([r["positions"] for r in runs]), np.array([r["overlaps"] for r in runs])
+    tasks = [(thetas, bulk, variance, s) for s in _fresh(seed).spawn(draws)]
+    runs = map_tasks(_outlier_task, tasks, label="deformed outliers")
+    return np.array([r[0] for r in runs]), np.array([r[1] for r in runs])
+
+
+def _outlier_task(task):
+    """Positions and squared overlaps of the outliers of one matrix ``(thetas, bulk, variance, seed)``."""
+    thetas, bulk, variance, seed = task
+    run = measure_outliers(thetas, bulk, variance=variance, rng=np.random.default_rng(seed))
+    return run["positions"], run["overlaps"]
 
 
 def outlier_sweep(thetas, nu, n, *, variance=1.0, draws=4, seed):

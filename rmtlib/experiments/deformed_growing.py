@@ -18,6 +18,7 @@ from rmtlib import free, laws
 from rmtlib._numerics import validate as _validate
 from rmtlib.experiments import theory
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.experiments.deformed import theory_outliers
 from rmtlib.experiments.slopes import fit_loglog_slope
 from rmtlib.models.deformed import (bulk_edges, bulk_points, cluster_sd_prediction, outliers,
@@ -85,6 +86,12 @@ def growing_outliers(n, *, alpha, arrangement, seed):
             "spacing": float(np.ptp(SPREAD) / (k - 1)) if arrangement == "separated" and k > 1 else 0.0}
 
 
+def _growing_task(task):
+    """:func:`growing_outliers` of one task ``(n, alpha, arrangement, seed)``."""
+    n, alpha, arrangement, seed = task
+    return growing_outliers(n, alpha=alpha, arrangement=arrangement, seed=seed)
+
+
 def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coincident")):
     """:func:`growing_outliers` over a grid of sizes and exponents, with the fitted decay slopes.
 
@@ -119,7 +126,7 @@ def growing_sweep(ns, *, alphas, draws, seed, arrangements=("separated", "coinci
     per_alpha = dict(zip(alphas, np.broadcast_to(np.asarray(draws, int), (len(alphas),)).tolist()))
     tasks = [(a, al, n) for a in arrangements for al in alphas for n in ns for _ in range(per_alpha[al])]
     seeds = np.random.SeedSequence(_validate.seed_int(seed)).spawn(len(tasks))
-    rows = [growing_outliers(n, alpha=al, arrangement=a, seed=s) for (a, al, n), s in zip(tasks, seeds)]
+    rows = map_tasks(_growing_task, [(n, al, a, s) for (a, al, n), s in zip(tasks, seeds)], label="deformed growing")
     out = {}
     nmax, slope3 = max(ns), outliers([3.0], BULK, variance=1.0)[1][0]
     for a in arrangements:

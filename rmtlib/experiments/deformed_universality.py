@@ -18,6 +18,7 @@ from rmtlib import entries as _entries, laws
 from rmtlib._numerics import validate as _validate
 from rmtlib.experiments import theory
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.models.deformed import bulk_edges, bulk_points, outlier_fluctuation_variance, outliers, sample_wigner
 
 __all__ = ["ENTRY_LAWS", "secular_outlier", "universality_draws", "universality_sweep"]
@@ -89,17 +90,21 @@ def universality_draws(n, entries, params, *, groups, rows, theta, half_width, s
     """
     n = _validate.integer("n", n, low=3)
     bulk = bulk_points(laws.Uniform(-half_width, half_width), n - 1)
-    out = np.empty((groups, rows))
     children = np.random.SeedSequence(_validate.seed_int(seed)).spawn(groups)
-    for g, child in enumerate(children):
-        rng = np.random.default_rng(child)
-        h1 = sample_wigner(n - 1, entries=entries, rng=rng, **params) * math.sqrt((n - 1) / n)
-        h1[np.diag_indices_from(h1)] += bulk
-        mu, u = np.linalg.eigh(h1)
-        x = _entries.sample(entries, (rows, n - 1), rng=rng, **params) / math.sqrt(n)
-        d = math.sqrt(2.0 / n) * _entries.sample(entries, rows, rng=rng, **params)
-        out[g] = secular_outlier(theta + d, (x @ u) ** 2, mu)
-    return out
+    tasks = [(n, entries, params, rows, theta, bulk, child) for child in children]
+    return np.array(map_tasks(_group_outliers, tasks, label=f"deformed universality {entries}")).reshape(groups, rows)
+
+
+def _group_outliers(task):
+    """The outliers of ``rows`` matrices sharing one minor ``H_1``: task ``(n, entries, params, rows, theta, bulk, seed)``."""
+    n, entries, params, rows, theta, bulk, seed = task
+    rng = np.random.default_rng(seed)
+    h1 = sample_wigner(n - 1, entries=entries, rng=rng, **params) * math.sqrt((n - 1) / n)
+    h1[np.diag_indices_from(h1)] += bulk
+    mu, u = np.linalg.eigh(h1)
+    x = _entries.sample(entries, (rows, n - 1), rng=rng, **params) / math.sqrt(n)
+    d = math.sqrt(2.0 / n) * _entries.sample(entries, rows, rng=rng, **params)
+    return secular_outlier(theta + d, (x @ u) ** 2, mu)
 
 
 def universality_sweep(n, *, groups, rows, seed, entry_laws=ENTRY_LAWS, theta=3.2, half_width=2.5):

@@ -7,6 +7,9 @@ simulation cache (:func:`rmtlib.experiments.cache.simulation`) and only the judg
 
 Streams: the sections take children 0-8 of ``SeedSequence(seed).spawn(12)`` (see
 :func:`generators`), the size sweep of the product laws child 9, the percolated sweeps child 10.
+Every independent stream (and every seed of the size sweep) is one task of
+:func:`rmtlib.experiments.mapper.map_tasks`, so the backend the command line chose runs them and the
+numbers do not depend on it.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ import numpy as np
 
 from rmtlib import spectra
 from rmtlib.experiments.cache import simulation
+from rmtlib.experiments.mapper import map_tasks
 from rmtlib.models import percolation as perc
 from rmtlib.models import products as prod
 
 __all__ = ["SWEEP_DEFAULTS", "ZERO_RTOL", "chain_dims", "draw_chains", "draw_percolated", "draw_sandwiches",
-           "generators", "percolated_sizes", "percolated_sweep", "product_configs", "product_sweep", "sparse_spectrum",
-           "spectrum_statistics", "zero_fraction"]
+           "draw_stream", "generators", "percolated_sizes", "percolated_sweep", "product_configs", "product_sweep",
+           "run_call", "sparse_spectrum", "spectrum_statistics", "stream_statistics", "streams", "wishart_cells",
+           "wishart_fractions", "zero_fraction"]
 
 SWEEP_DEFAULTS = {"sweep_n0": [250, 500, 1000], "sweep_seeds": [24, 12, 8], "zero_n": 500, "zero_draws": 48,
                   "zero_small_n": [125, 250],
@@ -41,9 +46,19 @@ Z_CHAIN = -1.0
 """The point off the (positive) axis where the Stieltjes transform of the positive laws is compared."""
 
 
+def streams(seed, k=12):
+    """The ``k`` children of ``SeedSequence(seed)``: the chapter's streams."""
+    return np.random.SeedSequence(seed).spawn(k)
+
+
 def generators(seed, k=12):
     """``k`` generators from the children of ``SeedSequence(seed)`` (the chapter's streams)."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(k)]
+    return [np.random.default_rng(s) for s in streams(seed, k)]
+
+
+def run_call(task):
+    """``func(*args)`` for a task ``(func, *args)``: one independent stream of a section, as a task."""
+    return task[0](*task[1:])
 
 
 def chain_dims(n0, shape):
@@ -72,25 +87,25 @@ def draw_chains(settings, seed):
         ``chains`` (list of (dims, eigenvalues)), ``chain3`` ((dims, eigenvalues)), ``curve``
         (list of (dims, eigenvalues)).
     """
-    g = generators(seed)
-    n0 = int(settings["chain_n0"])
-    chains = [(d, prod.sample_wishart_chain(d, rng=g[0])) for d in (chain_dims(n0, sh) for sh in settings["chain_shapes"])]
+    g = streams(seed)
+    n0, nc = int(settings["chain_n0"]), int(settings["curve_n0"])
+    dims = [chain_dims(n0, sh) for sh in settings["chain_shapes"]]
     d3 = chain_dims(n0, settings["chain3_shape"])
-    ev3 = prod.sample_wishart_chain(d3, rng=g[1])
-    nc = int(settings["curve_n0"])
-    dims = [(nc, max(1, round(r * nc)), nc) for r in settings["curve_ratios"]]
-    return {"chains": chains, "chain3": (d3, ev3),
-            "curve": [(d, prod.sample_wishart_chain(d, rng=g[2])) for d in dims]}
+    curve = [(nc, max(1, round(r * nc)), nc) for r in settings["curve_ratios"]]
+    tasks = [(g[k], [("chain", d) for d in group]) for k, group in enumerate((dims, [d3], curve))]
+    ev, (ev3,), evc = map_tasks(draw_stream, tasks, label="products chains")
+    return {"chains": list(zip(dims, ev)), "chain3": (d3, ev3), "curve": list(zip(curve, evc))}
 
 
 @simulation
 def draw_sandwiches(settings, seed):
     """The spectra of the sandwich section: ``[(ratio, eigenvalues)]`` and the free product ``(dims, eigenvalues)``."""
-    g = generators(seed)
+    g = streams(seed)
     n0, ns = int(settings["chain_n0"]), int(settings["sandwich_n"])
-    sw = [(c, prod.sample_sandwich(*_sandwich_dims(ns, c), rng=g[3])) for c in settings["sandwich_ratios"]]
-    dims = (n0, n0 // 2, 2 * n0)
-    return {"sandwich": sw, "free_product": (dims, prod.sample_free_wishart_product(*dims, rng=g[4]))}
+    ratios, dims = list(settings["sandwich_ratios"]), (n0, n0 // 2, 2 * n0)
+    tasks = [(g[3], [("sandwich", _sandwich_dims(ns, c)) for c in ratios]), (g[4], [("free", dims)])]
+    sw, (free,) = map_tasks(draw_stream, tasks, label="products sandwiches")
+    return {"sandwich": list(zip(ratios, sw)), "free_product": (dims, free)}
 
 
 @simulation
@@ -104,13 +119,22 @@ def draw_percolated(settings, seed):
         ``fixed_p`` (list of (p, zero count, N)), ``cells`` (N, M, a) and ``wishart`` (zero
         fractions per cell, per draw).
     """
-    g = generators(seed)
-    npc, draws = int(settings["perc_n"]), int(settings["perc_draws"])
+    g = streams(seed)
+    tasks = [(_degree_fractions, settings, g[5]), (_fixed_p_counts, settings, g[6]),
+             (wishart_fractions, wishart_cells(settings), int(settings["wishart_draws"]), g[7])]
+    (fractions, cavity_ev), fixed, wfr = map_tasks(run_call, tasks, label="products percolation")
+    return {"fractions": fractions, "cavity_spectra": np.concatenate(cavity_ev) if cavity_ev else np.zeros(0),
+            "fixed_p": fixed, "cells": wishart_cells(settings), "wishart": wfr}
+
+
+def _degree_fractions(settings, stream):
+    """Zero fractions per degree and draw (stream 5); the eigenvalues at ``cavity_degree``."""
+    gen, npc, draws = np.random.default_rng(stream), int(settings["perc_n"]), int(settings["perc_draws"])
     fractions, cavity_ev = [], []
     for c in settings["perc_degrees"]:
         row = []
         for _ in range(draws):
-            h = perc.sample_sparse_wigner(npc, float(c), rng=g[5])
+            h = perc.sample_sparse_wigner(npc, float(c), rng=gen)
             if abs(c - settings["cavity_degree"]) < 1e-12:
                 ev = np.linalg.eigvalsh(h)
                 cavity_ev.append(ev)
@@ -118,16 +142,31 @@ def draw_percolated(settings, seed):
             else:
                 row.append(perc.zero_fraction(h))
         fractions.append(row)
-    fixed = [(p, round(npc * perc.zero_fraction(perc.sample_sparse_wigner(npc, p * (npc - 1), rng=g[6]))), npc)
-             for p in settings["fixed_ps"]]
-    cells, wfr = [], []
-    for n, m, a in settings["wishart_cells"]:
-        n, m = max(2, round(n * settings["wishart_scale"])), max(2, round(m * settings["wishart_scale"]))
-        cells.append((n, m, float(a)))
-        wfr.append([zero_fraction(perc.sample_sparse_wishart(n, m, a / m, rng=g[7]))
-                    for _ in range(int(settings["wishart_draws"]))])
-    return {"fractions": fractions, "cavity_spectra": np.concatenate(cavity_ev) if cavity_ev else np.zeros(0),
-            "fixed_p": fixed, "cells": cells, "wishart": wfr}
+    return fractions, cavity_ev
+
+
+def _fixed_p_counts(settings, stream):
+    """``(p, zero count, N)`` of one sparse Wigner matrix per fixed edge probability (stream 6)."""
+    gen, npc = np.random.default_rng(stream), int(settings["perc_n"])
+    return [(p, round(npc * perc.zero_fraction(perc.sample_sparse_wigner(npc, p * (npc - 1), rng=gen))), npc)
+            for p in settings["fixed_ps"]]
+
+
+def wishart_cells(settings):
+    """The percolated-Wishart cells ``(N, M, a)``, their sizes scaled by ``wishart_scale``."""
+    scale = settings["wishart_scale"]
+    return [(max(2, round(n * scale)), max(2, round(m * scale)), float(a)) for n, m, a in settings["wishart_cells"]]
+
+
+def wishart_fractions(cells, draws, stream):
+    """Zero fractions (:func:`zero_fraction`) of ``draws`` percolated Wishart matrices per cell ``(N, M, a)``.
+
+    Each cell draws ``X X^T`` with ``X`` N x M, entries kept with probability ``a / M``, in turn from one
+    generator of ``stream``.
+    """
+    gen = np.random.default_rng(stream)
+    return [[zero_fraction(perc.sample_sparse_wishart(n, m, a / m, rng=gen)) for _ in range(int(draws))]
+            for n, m, a in cells]
 
 
 def zero_fraction(ev, rtol=ZERO_RTOL):
@@ -194,20 +233,35 @@ def product_sweep(settings, seed):
         ``sizes``, ``configs`` (``{size: product_configs}``) and ``stats[name][statistic]``: one array of
         per-seed values per size (independent draws).
     """
-    root = np.random.SeedSequence(seed).spawn(12)[9]
     sizes = [int(n) for n in settings["sweep_n0"]]
     configs = {n: product_configs(settings, n) for n in sizes}
+    children = streams(seed)[9].spawn(len(sizes))
+    tasks = [(ss, list(configs[n].values())) for n, child, m in zip(sizes, children, settings["sweep_seeds"])
+             for ss in child.spawn(int(m))]
+    drawn = iter(map_tasks(stream_statistics, tasks, label="products sweep"))
     stats = {name: {} for name in configs[sizes[0]]}
-    for n, child, m in zip(sizes, root.spawn(len(sizes)), settings["sweep_seeds"]):
-        rows = {name: [] for name in stats}
-        for ss in child.spawn(int(m)):
-            gen = np.random.default_rng(ss)
-            for name, (kind, dims) in configs[n].items():
-                rows[name].append(spectrum_statistics(_draw(kind, dims, gen), symmetric=kind == "sandwich"))
-        for name, values in rows.items():
-            for key in values[0]:
-                stats[name].setdefault(key, []).append(np.array([v[key] for v in values]))
+    for m in settings["sweep_seeds"]:
+        rows = [next(drawn) for _ in range(int(m))]  # per seed: the statistics of every config, in order
+        for j, name in enumerate(stats):
+            for key in rows[0][j]:
+                stats[name].setdefault(key, []).append(np.array([row[j][key] for row in rows]))
     return {"sizes": sizes, "configs": configs, "stats": stats}
+
+
+def draw_stream(task):
+    """The eigenvalues of the spectra ``[(kind, dims), ...]`` drawn in turn from one stream.
+
+    ``task = (stream, spectra)``: a SeedSequence and the spectra it draws (kinds of
+    :func:`product_configs`: ``chain``, ``sandwich``, ``free``), in order.
+    """
+    stream, spectra_ = task
+    gen = np.random.default_rng(stream)
+    return [_draw(kind, dims, gen) for kind, dims in spectra_]
+
+
+def stream_statistics(task):
+    """:func:`spectrum_statistics` of each spectrum of :func:`draw_stream` (a sandwich is symmetric)."""
+    return [spectrum_statistics(ev, symmetric=kind == "sandwich") for (kind, _), ev in zip(task[1], draw_stream(task))]
 
 
 @simulation
@@ -223,13 +277,23 @@ def percolated_sweep(settings, seed):
         the squared singular values: ``1e-9`` also counts genuine small singular values, about 0.007
         of the spectrum of the square cell, against the rank given by a maximum matching).
     """
-    g = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)[10].spawn(2)]
-    n, draws = int(settings["zero_n"]), int(settings["zero_draws"])
+    g = streams(seed)[10].spawn(2)
+    tasks = [(_degree_moments, settings, g[0]),
+             (wishart_fractions, wishart_cells(settings), int(settings["wishart_stat_draws"]), g[1])]
+    (zero, m2, m4, poisson), wishart = map_tasks(run_call, tasks, label="products percolated sweep")
+    return {"n": int(settings["zero_n"]), "degrees": list(settings["perc_degrees"]), "zero": np.array(zero),
+            "m2": np.array(m2), "m4": np.array(m4), "poisson": np.array(poisson), "cells": wishart_cells(settings),
+            "wishart": np.array(wishart)}
+
+
+def _degree_moments(settings, stream):
+    """Zero fractions, ``tr H^2 / n`` and ``tr H^4 / n`` per degree and draw; the smoothed density at 0."""
+    gen, n, draws = np.random.default_rng(stream), int(settings["zero_n"]), int(settings["zero_draws"])
     zero, m2, m4, poisson = [], [], [], []
     for c in settings["perc_degrees"]:
         rows = []
         for _ in range(draws):
-            h = perc.sample_sparse_wigner(n, float(c), rng=g[0])
+            h = perc.sample_sparse_wigner(n, float(c), rng=gen)
             h2 = h @ h
             if abs(c - settings["cavity_degree"]) < 1e-12:
                 ev = np.linalg.eigvalsh(h)
@@ -241,12 +305,7 @@ def percolated_sweep(settings, seed):
         zero.append([r[0] for r in rows])
         m2.append([r[1] for r in rows])
         m4.append([r[2] for r in rows])
-    cells = [(max(2, round(a * settings["wishart_scale"])), max(2, round(b * settings["wishart_scale"])), float(d))
-             for a, b, d in settings["wishart_cells"]]
-    wishart = [[zero_fraction(perc.sample_sparse_wishart(a, b, d / b, rng=g[1]))
-                for _ in range(int(settings["wishart_stat_draws"]))] for a, b, d in cells]
-    return {"n": n, "degrees": list(settings["perc_degrees"]), "zero": np.array(zero), "m2": np.array(m2),
-            "m4": np.array(m4), "poisson": np.array(poisson), "cells": cells, "wishart": np.array(wishart)}
+    return zero, m2, m4, poisson
 
 
 @simulation
@@ -258,12 +317,17 @@ def percolated_sizes(settings, seed):
     dict
         ``sizes`` and ``zero``: one array (degree x draw, ``zero_draws`` draws) per size.
     """
-    gen = np.random.default_rng(np.random.SeedSequence(seed).spawn(12)[10].spawn(3)[2])
     sizes = [int(n) for n in settings["zero_small_n"]]
-    zero = [np.array([[perc.zero_fraction(perc.sample_sparse_wigner(n, float(c), rng=gen))
-                       for _ in range(int(settings["zero_draws"]))] for c in settings["perc_degrees"]])
-            for n in sizes]
-    return {"sizes": sizes, "zero": zero}
+    task = (_size_fractions, sizes, list(settings["perc_degrees"]), int(settings["zero_draws"]),
+            streams(seed)[10].spawn(3)[2])
+    return {"sizes": sizes, "zero": map_tasks(run_call, [task], label="products percolated sizes")[0]}
+
+
+def _size_fractions(sizes, degrees, draws, stream):
+    """Zero fractions (degree x draw) of sparse Wigner matrices at each size, in turn from one stream."""
+    gen = np.random.default_rng(stream)
+    return [np.array([[perc.zero_fraction(perc.sample_sparse_wigner(n, float(c), rng=gen)) for _ in range(draws)]
+                      for c in degrees]) for n in sizes]
 
 
 @simulation
