@@ -417,3 +417,103 @@ def test_a_report_link_opens_the_check_box_in_its_chapter(rendered, chromium, se
     before = dom[:dom.index(f'id="{anchor}"')]
     opening = before[before.rindex("<details"):]
     assert re.match(r"<details[^>]*\bopen\b", opening), "the check's box stays closed"
+
+
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+FIG_NUMBER = re.compile(r"^Fig\. \d+(\.\d+)*$")
+FILE_NAME = re.compile(r"\.(png|jpe?g|svg|gif|webp)\b|[0-9a-f]{16}|/", re.I)
+
+
+class _Figures(html.parser.HTMLParser):
+    """The images of the article, each as {src, alt, figure}; figure (or None) holds whether it has a
+    caption and the text of its caption number and caption text."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.images = [], []  # stack: (tag, role, figure of the element or None)
+
+    def _inside(self, role):
+        return any(r == role for _, r, _ in self.stack)
+
+    def _figure(self):
+        return next((f for _, r, f in reversed(self.stack) if r == "figure"), None)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "img" and self._inside("article"):
+            self.images.append({"src": attrs.get("src") or "", "alt": attrs.get("alt") or "",
+                                "figure": self._figure()})
+        if tag in VOID_TAGS:
+            return
+        role = ("article" if tag == "article" else
+                "figure" if tag == "figure" or (tag == "div" and "figure" in classes) else
+                "caption" if tag == "figcaption" or "caption" in classes else
+                "number" if "caption-number" in classes else
+                "text" if "caption-text" in classes else None)
+        figure = {"captioned": False, "number": "", "text": ""} if role == "figure" else None
+        if role == "caption" and self._figure() is not None:
+            self._figure()["captioned"] = True
+        self.stack.append((tag, role, figure))
+
+    def handle_endtag(self, tag):
+        if any(t == tag for t, _, _ in self.stack):  # close the element and any left open inside it
+            while self.stack.pop()[0] != tag:
+                pass
+
+    def handle_data(self, data):
+        figure = self._figure()
+        if figure is not None and self._inside("caption"):
+            for role in ("number", "text"):
+                if self._inside(role):
+                    figure[role] += data
+
+
+def content_images(static: str) -> list[dict]:
+    """The ``<img>`` of a page's article (the theme's logos and icons lie outside it), with figures."""
+    parser = _Figures()
+    parser.feed(static)
+    return parser.images
+
+
+def figure_problems(static: str) -> list[str]:
+    """What keeps each content image of a page from being a numbered, captioned figure with alt text."""
+    problems = []
+    for image in content_images(static):
+        name, fig, alt = Path(image["src"]).name, image["figure"], image["alt"].strip()
+        if fig is None:
+            problems.append(f"{name}: not inside a <figure>")
+            continue
+        if not fig["captioned"]:
+            problems.append(f"{name}: its figure has no caption")
+        if not FIG_NUMBER.match(fig["number"].strip()):
+            problems.append(f"{name}: caption number {fig['number'].strip()!r} is not 'Fig. N'")
+        if not fig["text"].strip():
+            problems.append(f"{name}: empty caption text")
+        if len(alt.split()) < 4 or FILE_NAME.search(alt):
+            problems.append(f"{name}: alt text {alt[:60]!r} is not a sentence")
+    return problems
+
+
+def test_every_chapter_figure_is_numbered_and_captioned(rendered):
+    chapters = sorted(n for n in rendered if n.startswith("book/results/"))
+    assert chapters, "no chapter page in the site"
+    problems = [f"{name}: {p}" for name in chapters for p in figure_problems(rendered[name][0])]
+    assert not problems, f"{len(problems)} chapter figure problems:\n" + "\n".join(problems)
+    assert all(content_images(rendered[name][0]) for name in chapters), "a chapter has no figure"
+
+
+def test_the_figure_check_catches_a_bare_output_image():
+    """Mutation test of the check above: a captioned figure passes, a cell-output image does not."""
+    good = ('<article><figure id="f"><img alt="Histogram of eigenvalues under a red curve." src="_images/a.png"/>'
+            '<figcaption><p><span class="caption-number">Fig. 3.2 </span><span class="caption-text">'
+            'Eigenvalues.</span><a class="headerlink" href="#f">#</a></p></figcaption></figure></article>')
+    assert figure_problems(good) == []
+    assert figure_problems('<nav><img alt="logo" src="_static/logo.png"/></nav>' + good) == []
+    bare = ('<article><div class="cell_output"><img alt="../_images/0a1b2c3d4e5f6a7b8c9d.png" '
+            'src="_images/b.png"/></div></article>')
+    assert figure_problems(bare) == ["b.png: not inside a <figure>"]
+    hashed = good.replace("Histogram of eigenvalues under a red curve.", "../_images/0a1b2c3d4e5f6a7b8c9d.png")
+    assert figure_problems(hashed) == ["a.png: alt text '../_images/0a1b2c3d4e5f6a7b8c9d.png' is not a sentence"]
+    unnumbered = good.replace("Fig. 3.2 ", "").replace("Eigenvalues.", "")
+    assert figure_problems(unnumbered) == ["a.png: caption number '' is not 'Fig. N'", "a.png: empty caption text"]

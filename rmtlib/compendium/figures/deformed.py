@@ -13,17 +13,29 @@ import numpy as np
 
 from rmtlib import laws
 from rmtlib.compendium import plotting
+from rmtlib.compendium.figures import layout
 from rmtlib.experiments.deformed import BULK_TITLES
 from rmtlib.models import deformed, spiked
 
-__all__ = ["bulk", "growing", "growing_table", "network_table", "outliers", "rectangular", "universality",
-           "universality_table"]
+__all__ = ["LAW_NAMES", "bulk", "growing", "growing_table", "network_table", "outliers", "rectangular",
+           "universality", "universality_table"]
+
+LAW_NAMES = {"gaussian": "Gaussian", "rademacher": "Rademacher", "sparse_p0.5": "sparse Gaussian, p = 1/2",
+             "student_t_nu5": "Student $t_5$"}
+"""Legend name of each entry law of the universality experiment."""
 
 
-def _subplots(*args, **kwargs):
-    import matplotlib.pyplot as plt  # optional dependency of the compendium
+def _proxy(**style):
+    """A legend handle with the given line style, drawn nowhere."""
+    from matplotlib.lines import Line2D
 
-    return plt.subplots(*args, **kwargs)
+    return Line2D([], [], **style)
+
+
+def _pair(*, extra_height):
+    """Two panels side by side at book width, with room for a legend below them."""
+    fig, axes, _ = layout.grid(2, row_height=3.0, extra_height=extra_height)
+    return fig, axes
 
 
 def bulk(results, *, bins=70):
@@ -39,14 +51,16 @@ def bulk(results, *, bins=70):
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels per row, the split KS distance under each title and one legend below.
     """
-    fig, axes = _subplots(2, 2, figsize=(10, 6))
-    for ax, (name, r) in zip(axes.ravel(), results.items()):
-        plotting.compare(ax, r["eigenvalues"], r["law"], bins=bins, ks=r["ks"])
+    fig, axes, spare = layout.grid(len(results), row_height=2.8, extra_height=0.0 if len(results) % 2 else 0.4)
+    for ax, (name, r) in zip(axes, results.items()):
+        plotting.compare(ax, r["eigenvalues"], r["law"], bins=bins, label="SC ⊞ ν")
         for e in r["edges"]:
-            ax.axvline(e, color="k", lw=0.6, ls=":")
-        ax.set_title(BULK_TITLES[name])
-    return fig
+            ax.axvline(e, color="k", lw=0.8, ls=":", label="edges from the edge equation")
+        layout.ks_title(ax, BULK_TITLES[name], r["ks"])
+    layout.shared_legend(fig, axes, spare=spare)
+    return layout.finish(fig)
 
 
 def outliers(res, *, grid=(2.7, 7.2)):
@@ -62,6 +76,7 @@ def outliers(res, *, grid=(2.7, 7.2)):
     Returns
     -------
     matplotlib.figure.Figure
+        Positions (left) and overlaps (right) side by side, one legend below.
     """
     nu, s2 = res["nu"], res["variance"]
     t = np.linspace(*grid, 300)
@@ -69,21 +84,20 @@ def outliers(res, *, grid=(2.7, 7.2)):
     naive = deformed.outliers(t, laws.PointMasses([0.0]), variance=s2)
     trap = [deformed.random_direction_outlier(x, nu, variance=s2) for x in t]
     th, sign = np.abs(res["thetas"]), np.sign(res["thetas"])
-    fig, axes = _subplots(1, 2, figsize=(10, 3.6))
-    axes[0].plot(t, full[0], color=plotting.THEORY_COLOR, label="full rank: θ + σ²G_ν(θ)")
-    axes[0].plot(t, naive[0], "k--", lw=1, label="finite rank: θ + σ²/θ")
-    axes[0].plot(t, trap, color="gray", lw=1, ls=":", label="random direction (not an eigenvalue of S)")
+    fig, axes = _pair(extra_height=0.7)
+    axes[0].plot(t, full[0], color=plotting.THEORY_COLOR, label="full rank: θ + σ²G_ν(θ); overlap H'(θ)")
+    axes[0].plot(t, naive[0], "k--", lw=1, label="finite rank: θ + σ²/θ; overlap 1 − σ²/θ²")
+    axes[0].plot(t, trap, color="gray", lw=1.2, ls=":", label="spike along a random direction (position)")
     axes[0].errorbar(th, sign * res["positions"].mean(0), yerr=res["positions"].std(0), fmt="o",
-                     color=plotting.SAMPLE_COLOR, label="simulation")
-    axes[0].axhline(deformed.bulk_edges(nu, variance=s2)[1], color="k", lw=0.6, ls=":")
+                     color=plotting.SAMPLE_COLOR, label="simulation (mean; bars: sd over draws)")
+    axes[0].axhline(deformed.bulk_edges(nu, variance=s2)[1], color="k", lw=0.6, ls="-.", label="bulk edge")
     axes[0].set(xlabel="|θ|", ylabel="outlier |λ|")
-    axes[1].plot(t, full[1], color=plotting.THEORY_COLOR, label="H'(θ)")
-    axes[1].plot(t, naive[1], "k--", lw=1, label="1 − σ²/θ²")
-    axes[1].plot(th, res["overlaps"].mean(0), "o", color=plotting.SAMPLE_COLOR, label="simulation")
+    axes[1].plot(t, full[1], color=plotting.THEORY_COLOR)
+    axes[1].plot(t, naive[1], "k--", lw=1)
+    axes[1].plot(th, res["overlaps"].mean(0), "o", color=plotting.SAMPLE_COLOR)
     axes[1].set(xlabel="|θ|", ylabel="squared overlap")
-    for ax in axes:
-        ax.legend()
-    return fig
+    layout.shared_legend(fig, axes, ncols=2)
+    return layout.finish(fig)
 
 
 def growing(grow):
@@ -97,21 +111,35 @@ def growing(grow):
     Returns
     -------
     matplotlib.figure.Figure
+        Side by side, each panel's legend (fitted slope and its 95% interval per alpha) below it.
     """
-    fig, axes = _subplots(1, 2, figsize=(10, 3.8))
+    fig, axes, _ = layout.grid(2, row_height=3.8)
     for ax, arr in zip(axes, ("separated", "coincident")):
         for k, ((a, al), g) in enumerate((key, g) for key, g in grow.items() if key[0] == arr):
             f, color = g["fit"], f"C{k}"
             ax.loglog(g["n"], g["error"], "o", color=color, ms=4, alpha=0.7)
             xs = np.array([g["n"].min(), g["n"].max()], float)
             ax.loglog(xs, np.exp(f["intercept"]) * xs ** f["slope"], color=color,
-                      label=f"α={al:g}: slope {f['slope']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
+                      label=f"α = {al:g}: slope {f['slope']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
             if arr == "coincident":
-                ax.loglog(g["n"], g["prediction"], "x", color=color, ms=5)
-        ax.set(xlabel="N", ylabel="mean |λ − H(θ)|" if arr == "separated" else "cluster sd (×: prediction)",
-               title=arr)
-        ax.legend(fontsize=8, loc="best")
-    return fig
+                ax.loglog(g["n"], g["prediction"], "x", color=color, ms=6, mew=1.5)
+        handles, labels = ax.get_legend_handles_labels()
+        if arr == "coincident":
+            handles.append(_proxy(color="k", marker="x", ls="none", ms=6, mew=1.5))
+            labels.append("GOE$_k$ heuristic")
+        layout.legend_below(ax, handles=handles, labels=labels)
+        ax.set(xlabel="N", ylabel="mean |λ − H(θ)|" if arr == "separated" else "cluster sd", title=arr)
+        _size_ticks(ax, np.unique(np.concatenate([g["n"] for g in grow.values()])))
+    return layout.finish(fig)
+
+
+def _size_ticks(ax, sizes):
+    """Label a log x axis at the simulated sizes only, as plain integers."""
+    from matplotlib.ticker import FixedFormatter, NullFormatter
+
+    ax.set_xticks(sizes)
+    ax.xaxis.set_major_formatter(FixedFormatter([f"{int(n)}" for n in sizes]))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def growing_table(grow):
@@ -139,16 +167,22 @@ def universality(uni, *, bins=30):
     Returns
     -------
     matplotlib.figure.Figure
+        One panel; the legend (entry law and its fourth cumulant) below it.
     """
-    fig, ax = _subplots(figsize=(7, 3.6))
+    fig, axes, _ = layout.grid(1, row_height=3.2, extra_height=0.6)
+    ax = axes[0]
     xs = np.linspace(-5, 5, 300)
     for k, (name, u) in enumerate(uni.items()):
-        ax.hist(u["scaled"], bins=bins, density=True, histtype="step", color=f"C{k}", label=name)
+        ax.hist(u["scaled"], bins=bins, density=True, histtype="step", color=f"C{k}", lw=1.4,
+                label=f"{LAW_NAMES.get(name, name)} (κ₄ = {u['kappa4']:g})")
         sd = math.sqrt(u["variance_pred"])
-        ax.plot(xs, np.exp(-xs**2 / (2 * sd**2)) / math.sqrt(2 * math.pi * sd**2), color=f"C{k}", lw=1)
+        ax.plot(xs, np.exp(-xs**2 / (2 * sd**2)) / math.sqrt(2 * math.pi * sd**2), color=f"C{k}", lw=1, ls="--")
     ax.set(xlabel="√N (λ − H(θ))", ylabel="density")
-    ax.legend()
-    return fig
+    handles, labels = layout.shared_handles([ax])
+    handles.append(_proxy(color="k", lw=1, ls="--"))
+    labels.append("derived Gaussian limit (same colour)")
+    layout.shared_legend(fig, [ax], handles=handles, labels=labels, ncols=2)
+    return layout.finish(fig)
 
 
 def universality_table(uni):
@@ -176,23 +210,24 @@ def rectangular(rect):
     Returns
     -------
     matplotlib.figure.Figure
+        Singular values (left) and overlaps (right) side by side, one legend below.
     """
     tg = np.linspace(0.05, max(rect["thetas"]) * 1.05, 300)
     ts, tu, tv = spiked.rect_spike(tg, ratio=rect["ratio"])
-    fig, axes = _subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = _pair(extra_height=0.7)
     axes[0].plot(tg, np.where(np.isnan(ts), rect["edge"], ts), color=plotting.THEORY_COLOR,
-                 label="BGN prediction / bulk edge")
+                 label="BGN theory (right panel: left overlap, N side)")
     axes[0].errorbar(rect["thetas"], rect["s"].mean(0), yerr=rect["s"].std(0), fmt="o",
-                     color=plotting.SAMPLE_COLOR, label="simulation")
+                     color=plotting.SAMPLE_COLOR, label="simulated mean, bars: sd (right panel: left overlap)")
     axes[0].set(xlabel="θ", ylabel="singular value")
-    axes[1].plot(tg, np.nan_to_num(tu), color=plotting.THEORY_COLOR, label="left (N side)")
-    axes[1].plot(tg, np.nan_to_num(tv), color="k", ls="--", label="right (M side)")
+    axes[1].plot(tg, np.nan_to_num(tu), color=plotting.THEORY_COLOR)
+    axes[1].plot(tg, np.nan_to_num(tv), color="k", ls="--", label="BGN theory, right overlap (M side)")
     axes[1].plot(rect["thetas"], rect["ov_u"].mean(0), "o", color=plotting.SAMPLE_COLOR)
-    axes[1].plot(rect["thetas"], rect["ov_v"].mean(0), "s", color=plotting.SAMPLE_COLOR, mfc="none")
+    axes[1].plot(rect["thetas"], rect["ov_v"].mean(0), "s", color=plotting.SAMPLE_COLOR, mfc="none",
+                 label="simulated mean, right overlap")
     axes[1].set(xlabel="θ", ylabel="squared overlap")
-    for ax in axes:
-        ax.legend()
-    return fig
+    layout.shared_legend(fig, axes, ncols=2)
+    return layout.finish(fig)
 
 
 def network_table(net):

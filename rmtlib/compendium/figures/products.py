@@ -1,8 +1,9 @@
 """Figures and tables of the products chapter: products, percolation, a trained network, a spin glass.
 
 Each figure function takes the plain results of one function of :mod:`rmtlib.experiments.products`
-and returns a new matplotlib figure; each ``*_table`` function returns ``(header, rows)`` for
-:func:`rmtlib.compendium.tables.show_table`.
+and returns a new matplotlib figure at book width (at most two panels per row, legends outside the
+data, every text at least :data:`rmtlib.compendium.figures.layout.MIN_FONT` points); each
+``*_table`` function returns ``(header, rows)`` for :func:`rmtlib.compendium.tables.show_table`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rmtlib.compendium import plotting
+from rmtlib.compendium.figures import layout
 from rmtlib.experiments import products as products_mc
 from rmtlib.models import percolation, products
 
@@ -17,14 +19,36 @@ __all__ = ["atom_curve", "chains", "layers_table", "percolation_atoms",
            "percolation_table", "root_rule", "sandwiches", "spin_glass", "wishart_table"]
 
 
-def _subplots(*args, **kwargs):
-    import matplotlib.pyplot as plt  # optional dependency of the compendium
+def _spectra(panels, *, bins):
+    """One panel per ``(title, eigenvalues, law, ks)``: the house comparison, the KS distance under the title.
 
-    return plt.subplots(*args, **kwargs)
+    Returns the figure, its axes and the empty slot of the grid (for ``_shared_legend``).
+    """
+    n = len(panels)
+    fig, axes, spare = layout.grid(n, row_height=3.2 if n == 1 else 2.9,
+                                   extra_height=0.0 if n > 1 and n % 2 else 0.5)
+    for ax, (title, ev, law, ks) in zip(axes, panels):
+        plotting.compare(ax, ev, law, bins=bins, label="limit law",
+                         tol=products_mc.ZERO_RTOL * np.abs(ev).max())
+        layout.ks_title(ax, title, ks)
+    return fig, axes, spare
 
 
-def _compare(ax, ev, law, *, bins, ks):
-    plotting.compare(ax, ev, law, bins=bins, ks=ks, tol=products_mc.ZERO_RTOL * np.abs(ev).max())
+def _shared_legend(fig, axes, spare):
+    """One legend for all panels (in the empty slot of the grid, else below), then the font floor."""
+    layout.shared_legend(fig, axes, spare=spare, ncols=1 if spare is not None else 2)
+    return layout.finish(fig)
+
+
+def _own_legends(fig, axes):
+    """Each panel's legend below it (the panels show different things), then the font floor."""
+    for ax in axes:
+        layout.legend_below(ax)
+    return layout.finish(fig)
+
+
+def _tuple(values):
+    return "(" + ", ".join(f"{v:.3g}" for v in values) + ")"
 
 
 def chains(result, *, bins):
@@ -40,16 +64,16 @@ def chains(result, *, bins):
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels per row, the dimensions and ratios ``c`` in each title, the split KS distance under
+        it, and one legend in the empty slot of the grid (or below).
     """
-    fig, axes = _subplots(1, len(result["chains"]), figsize=(13, 3.6), squeeze=False)
-    for k, (ax, (dims, ev)) in enumerate(zip(axes[0], result["chains"])):
-        law = products_mc.chain_law(dims)
-        _compare(ax, ev, law, bins=bins, ks=result["stats"][f"chain{k}_ks"])
-        c = products.chain_ratios(dims)
-        ax.set_title(f"dims {dims}, c = ({', '.join(f'{v:.3g}' for v in c)})")
-        if law.atoms == ():
+    panels = [(f"dims {dims}, c = {_tuple(products.chain_ratios(dims))}", ev, products_mc.chain_law(dims),
+               result["stats"][f"chain{k}_ks"]) for k, (dims, ev) in enumerate(result["chains"])]
+    fig, axes, spare = _spectra(panels, bins=bins)
+    for ax, (_, _, law, _) in zip(axes, panels):
+        if law.atoms == ():  # the x^(-2/3) spike at 0 would flatten the rest
             ax.set_ylim(0, 1.2)
-    return fig
+    return _shared_legend(fig, axes, spare)
 
 
 def atom_curve(curve):
@@ -63,15 +87,17 @@ def atom_curve(curve):
     Returns
     -------
     matplotlib.figure.Figure
+        One panel, its legend below.
     """
     r = np.linspace(0.0, 1.6, 200)
-    fig, ax = _subplots(figsize=(5, 3.4))
-    ax.plot(r, 1 - np.minimum(1, r), label=r"$1-\min(1, N_1/N_0)$")
-    ax.plot(curve["ratios"], curve["fractions"], "o", label=f"Monte Carlo, $N_0$={curve['n0']}")
+    fig, axes, _ = layout.grid(1, row_height=3.0, extra_height=0.4)
+    ax = axes[0]
+    ax.plot(r, 1 - np.minimum(1, r), color=plotting.THEORY_COLOR, label=r"exact atom $1-\min(1, N_1/N_0)$")
+    ax.plot(curve["ratios"], curve["fractions"], "o", mfc="none", mew=1.5, ms=8, color="black",
+            label=f"zero fraction, Monte Carlo ($N_0$ = {curve['n0']})")
     ax.set_xlabel(r"$N_1/N_0$")
     ax.set_ylabel("mass of the atom at 0")
-    ax.legend()
-    return fig
+    return _shared_legend(fig, axes, None)
 
 
 def root_rule(result, *, bins):
@@ -87,15 +113,15 @@ def root_rule(result, *, bins):
     Returns
     -------
     matplotlib.figure.Figure
+        One panel, the split KS distance under its title and the legend below.
     """
     dims, ev = result["chain3"]
     rule = result["root_rule"]
-    fig, ax = _subplots(figsize=(6, 3.6))
-    _compare(ax, ev, products_mc.chain_law(dims), bins=bins, ks=result["stats"]["chain3_ks"])
-    ax.plot(rule["x"], rule["per_point"], "--", color="C3", label="per-point rule")
-    ax.legend()
-    ax.set_title(f"dims {dims}")
-    return fig
+    title = f"dims {dims}, c = {_tuple(products.chain_ratios(dims))}"
+    fig, axes, spare = _spectra([(title, ev, products_mc.chain_law(dims), result["stats"]["chain3_ks"])],
+                                bins=bins)
+    axes[0].plot(rule["x"], rule["per_point"], "--", color="black", lw=1.4, label="per-point root rule")
+    return _shared_legend(fig, axes, spare)
 
 
 def sandwiches(result, *, bins):
@@ -111,13 +137,11 @@ def sandwiches(result, *, bins):
     Returns
     -------
     matplotlib.figure.Figure
+        Two panels per row, the split KS distance under each title and one legend for all.
     """
-    fig, axes = _subplots(1, len(result["sandwich"]), figsize=(10, 3.6), squeeze=False)
-    for ax, (c, ev) in zip(axes[0], result["sandwich"]):
-        ks = result["stats"][f"{products_mc.sandwich_key(c)}_ks"]
-        _compare(ax, ev, products_mc.sandwich_law(float(c)), bins=bins, ks=ks)
-        ax.set_title(f"sandwich, c = {c:g}")
-    return fig
+    panels = [(f"sandwich, c = {c:g}", ev, products_mc.sandwich_law(float(c)),
+               result["stats"][f"{products_mc.sandwich_key(c)}_ks"]) for c, ev in result["sandwich"]]
+    return _shared_legend(*_spectra(panels, bins=bins))
 
 
 def percolation_atoms(result):
@@ -131,24 +155,28 @@ def percolation_atoms(result):
     Returns
     -------
     matplotlib.figure.Figure
+        Side by side, each panel's legend below it.
     """
     pr, cav = result["perc"], result["cavity"]
     cs = np.linspace(0.3, 8.5, 200)
     _, _, means, ses = (np.array(col) for col in zip(*pr["rows"]))
-    fig, (left, right) = _subplots(1, 2, figsize=(11, 3.6))
-    left.plot(cs, [percolation.percolated_wigner_atom(c) for c in cs], label="Bauer–Golinelli $w_0(c)$")
-    left.plot(cs, np.exp(-cs), ":", label="isolated vertices $e^{-c}$")
-    left.errorbar(pr["degrees"], means, 2 * ses, fmt="o", label=f"Monte Carlo, N={pr['n']}")
+    fig, (left, right), _ = layout.grid(2, row_height=3.6)
+    left.plot(cs, [percolation.percolated_wigner_atom(c) for c in cs], color=plotting.THEORY_COLOR,
+              label="Bauer–Golinelli $w_0(c)$")
+    left.plot(cs, np.exp(-cs), ":", color="black", label="isolated vertices $e^{-c}$")
+    left.errorbar(pr["degrees"], means, 2 * ses, fmt="o", color=plotting.SAMPLE_COLOR,
+                  label=f"Monte Carlo, N = {pr['n']} (±2 s.e.)")
     left.set_xlabel("mean degree c")
     left.set_ylabel("atom at 0")
-    left.legend()
-    right.hist(pr["cavity_spectra"], bins=cav["edges"], density=True, alpha=0.5,
-               label=f"Monte Carlo, c={cav['degree']:g}")
-    right.plot(cav["x"], cav["density"], label="population dynamics")
+    left.set_title("zero fraction")
+    right.hist(pr["cavity_spectra"], bins=cav["edges"], density=True, color=plotting.SAMPLE_COLOR, alpha=0.55,
+               label=f"Monte Carlo, c = {cav['degree']:g}")
+    right.plot(cav["x"], cav["density"], color=plotting.THEORY_COLOR, label="population dynamics")
     right.set_ylim(0, 0.6)
-    right.set_xlabel("x")
-    right.legend()
-    return fig
+    right.set_xlabel("eigenvalue x")
+    right.set_ylabel("density")
+    right.set_title(f"spectrum at c = {cav['degree']:g}")
+    return _own_legends(fig, (left, right))
 
 
 def percolation_table(result):
@@ -178,17 +206,21 @@ def spin_glass(result):
     Returns
     -------
     matplotlib.figure.Figure
+        Side by side, each law in the same colour in both panels, each panel's legend below it.
     """
-    fig, (left, right) = _subplots(1, 2, figsize=(11, 3.6))
+    fig, (left, right), _ = layout.grid(2, row_height=3.4)
     index, omega = result["index"], result["log_potential"]
-    for name, alpha in index["alpha"].items():
-        left.plot(index["u"], alpha, label=name)
+    colours = {}
+    for j, (name, alpha) in enumerate(index["alpha"].items()):
+        left.plot(index["u"], alpha, color=f"C{j}", label=name)
+        colours[name.split()[0]] = f"C{j}"
     left.set_xlabel("energy u")
     left.set_ylabel(r"index fraction $\alpha(u)$")
-    left.legend()
+    left.set_title("index map")
     for name, diff in omega["difference"].items():
-        right.plot(omega["t"], diff, ".-", label=name)
-    right.set_xlabel("t = 2u / E_inf")
-    right.set_ylabel(r"$\Omega_\rho(t)-\Omega_{sc}(t)$")
-    right.legend()
-    return fig
+        right.plot(omega["t"], diff, ".-", color=colours.get(name.split()[0]), label=name)
+    right.axhline(0.0, color=colours.get("semicircle", "black"), lw=1, label="semicircle (zero line)")
+    right.set_xlabel(r"$t = 2u/E_\infty$")
+    right.set_ylabel(r"$\Omega_\rho(t)-\Omega_{\rm sc}(t)$")
+    right.set_title("log-potential against the semicircle")
+    return _own_legends(fig, (left, right))
