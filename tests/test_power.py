@@ -137,6 +137,27 @@ def test_extrapolated_keeps_its_level_with_few_seeds_at_the_largest_size():
     assert alarms <= 1.3 * alpha * trials  # 40 expected; the pooled degrees of freedom gave about 75
 
 
+def test_pooled_extrapolation_keeps_its_level_and_resolves_more():
+    """The same sweep with the noise law sd ~ 1/n known (``noise_order=1``): the seeds' variances are pooled.
+
+    The Student quantile is then exact (41 degrees of freedom), so the rate is alpha; the threshold no
+    longer depends on the 8 seeds of the largest size alone: it is smaller on average and far steadier.
+    """
+    rng = np.random.default_rng(6)
+    sizes, seeds, alpha, trials = [250, 500, 1000], [24, 12, 8], 0.01, 4000
+    own, pooled = [], []
+    for _ in range(trials):
+        per_size = [rng.standard_normal(m) / n for n, m in zip(sizes, seeds)]
+        own.append(nulls.extrapolated(sizes, per_size, 0.0, alpha=alpha))
+        pooled.append(nulls.extrapolated(sizes, per_size, 0.0, noise_order=1.0, alpha=alpha))
+    alarms = sum(not t.passed for t in pooled)
+    assert 0.6 * alpha * trials <= alarms <= 1.3 * alpha * trials  # 40 expected
+    spread = {name: np.array([t.threshold for t in tests]) for name, tests in (("own", own), ("pooled", pooled))}
+    assert spread["pooled"].mean() < spread["own"].mean()
+    assert spread["pooled"].std() < 0.6 * spread["own"].std()  # measured: 0.54
+    assert all(t.k == pytest.approx(nulls.k_factor(41, alpha)) for t in pooled[:5])
+
+
 def test_two_sample_extrapolated_ignores_finite_size_differences():
     """Two laws that differ by c/n at every n but share the limit pass; a shifted limit fails."""
     rng = np.random.default_rng(2)

@@ -178,27 +178,39 @@ def binomial(count, trials, probability, *, alpha=ALPHA) -> Test:
     return Test(abs(fraction - p), max(p - low, high - p), fraction, sd, k_factor(math.inf, alpha))
 
 
-def _fit(sizes, per_size, order):
+def _fit(sizes, per_size, order, noise_order=None):
     """Weighted least squares of the per-size seed means on (1, n^-order).
 
-    Returns the coefficients, their covariance, and the intercept's variance split by size: pairs
-    ``(L_i^2 s_i^2 / m_i, m_i - 1)`` with ``a = sum_i L_i mean_i``, for ``_satterthwaite``.
+    The variance of the seed mean at size n is its own sample variance over the seeds, or, with
+    ``noise_order`` p, the pooled ``s^2 n^(-2p) / m`` (``s^2`` the seeds' variances times ``n^(2p)``,
+    pooled over every size).
+
+    Returns the coefficients, their covariance, and the intercept's variance split into independent
+    estimates ``(variance, degrees of freedom)`` for ``_satterthwaite``: ``(L_i^2 s_i^2 / m_i, m_i - 1)``
+    per size with ``a = sum_i L_i mean_i``, or, pooled, the one pair ``(se(a)^2, sum_i (m_i - 1))``.
     """
     sizes = np.asarray(sizes, dtype=float)
     groups = [_values(f"values at n = {n:g}", v) for n, v in zip(sizes, per_size)]
     if sizes.size < 3 or len(groups) != sizes.size:
         raise ValueError(f"need values at >= 3 sizes, got {sizes.size}")
     means = np.array([g.mean() for g in groups])
-    var = np.array([g.var(ddof=1) / g.size for g in groups])
+    counts = np.array([g.size for g in groups], dtype=float)
+    if noise_order is None:
+        var = np.array([g.var(ddof=1) for g in groups]) / counts
+    else:
+        spread = sizes ** (2.0 * float(noise_order))
+        pooled = sum((g.size - 1) * g.var(ddof=1) * w for g, w in zip(groups, spread)) / np.sum(counts - 1)
+        var = pooled / spread / counts
     var = np.maximum(var, 1e-300)
     design = np.column_stack([np.ones_like(sizes), sizes ** (-float(order))])
     weights = 1.0 / var
     normal = design.T @ (design * weights[:, None])
     cov = np.linalg.inv(normal)
     coef = cov @ (design.T @ (weights * means))
+    if noise_order is not None:
+        return coef, cov, [(float(cov[0, 0]), float(np.sum(counts - 1)))]
     lever = (cov @ design.T)[0] * weights
-    parts = [(float(l * l * v), g.size - 1) for l, v, g in zip(lever, var, groups)]
-    return coef, cov, parts
+    return coef, cov, [(float(l * l * v), g.size - 1) for l, v, g in zip(lever, var, groups)]
 
 
 def _satterthwaite(parts) -> float:
@@ -213,7 +225,7 @@ def _satterthwaite(parts) -> float:
     return total * total / denominator if denominator > 0 else math.inf
 
 
-def extrapolated(sizes, per_size, theory, *, order=1.0, alpha=ALPHA) -> Test:
+def extrapolated(sizes, per_size, theory, *, order=1.0, noise_order=None, alpha=ALPHA) -> Test:
     """The intercept a of a fit mean(n) = a + b n^(-order) over >= 3 sizes, against the theory.
 
     Parameters
@@ -226,6 +238,12 @@ def extrapolated(sizes, per_size, theory, *, order=1.0, alpha=ALPHA) -> Test:
         The theory's limit.
     order : float
         The exponent of the finite-size correction (1 for linear statistics of Wigner-type matrices).
+    noise_order : float, optional
+        The exponent p of a known law of the per-seed standard deviation, ``sd(n) ~ n^(-p)``: 1 for a
+        linear statistic (the central limit theorem for linear eigenvalue statistics), 2/3 for an
+        eigenvalue at a square-root edge (Tracy-Widom). The seeds' variances are then pooled over the
+        sizes, so that a size with few seeds whose sample variance is small by chance does not take
+        the whole weight of the fit. None: each size's own sample variance.
     alpha : float
         False-alarm probability.
 
@@ -234,9 +252,10 @@ def extrapolated(sizes, per_size, theory, *, order=1.0, alpha=ALPHA) -> Test:
     Test
         value ``|a - theory|``, threshold ``k se(a)`` from the weighted least-squares covariance
         (weights the inverse squared standard errors of the seed means), k the Student quantile at the
-        Welch-Satterthwaite degrees of freedom of se(a)^2.
+        Welch-Satterthwaite degrees of freedom of se(a)^2 (pooled: at ``sum (m_i - 1)``, exact for
+        Gaussian per-seed values).
     """
-    coef, cov, parts = _fit(sizes, per_size, order)
+    coef, cov, parts = _fit(sizes, per_size, order, noise_order)
     se = float(math.sqrt(cov[0, 0]))
     k = k_factor(max(_satterthwaite(parts), 1.0), alpha)
     return Test(abs(float(coef[0]) - float(theory)), k * se, float(coef[0]), se, k)
