@@ -14,6 +14,7 @@ import re
 
 from rmtlib.compendium import formatting
 from rmtlib.compendium.checks import Check
+from rmtlib.compendium.power_records import reach_markdown
 
 __all__ = ["claims_markdown", "deciding_check", "section_checks", "verdict"]
 
@@ -61,11 +62,12 @@ def deciding_check(checks) -> Check:
     return max(pool, key=_closeness)
 
 
-def claims_markdown(nb) -> str | None:
+def claims_markdown(nb, stem=None) -> str | None:
     """A MyST admonition with the table section | checks | deciding check, or None without checks.
 
-    The links are raw HTML: the rows they point to are HTML ids inside the check boxes, which Sphinx
-    does not know as cross-reference targets.
+    With ``stem``, the box ends with what the chapter's statistical checks detect at the paper profile
+    (:func:`rmtlib.compendium.power_records.reach_markdown`). The links are raw HTML: the rows they point
+    to are HTML ids inside the check boxes, which Sphinx does not know as cross-reference targets.
     """
     sections = section_checks(nb)
     if not sections:
@@ -77,6 +79,7 @@ def claims_markdown(nb) -> str | None:
         rows.append(f"| {title} | {verdict(checks)} ({sum(x.passed for x in checks)}/{len(checks)}) "
                     f'| <a href="#{formatting.anchor(c.id)}"><code>{c.id}</code></a>: {measured} |')
     total = [c for _, checks in sections for c in checks]
+    reach = reach_markdown(stem, total) if stem else None
     return "\n".join([
         ":::{admonition} Claims and verdicts in this run",
         ":class: tip",
@@ -89,5 +92,6 @@ def claims_markdown(nb) -> str | None:
         "| section | checks | deciding check |",
         "|---|---|---|",
         *rows,
+        *(["", reach] if reach else []),
         ":::",
     ])

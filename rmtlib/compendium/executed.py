@@ -201,7 +201,7 @@ def postprocess(nb, *, stem: str, profile, params: dict, defaults: dict, base: d
             tags.append(HIDE_INPUT)
             cell.metadata[GENERATED] = True
     merge_check_boxes(nb)
-    claims = claims_box.claims_markdown(nb)
+    claims = claims_box.claims_markdown(nb, stem)
     if claims:
         nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, _generated(claims))
     where = next((i for i, c in enumerate(nb.cells)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmtlib.compendium import execution
-from rmtlib.compendium.calibration import data_dir
 from rmtlib.compendium.checks import Check, read_checks
 from rmtlib.compendium.parameters import profile_dir
+from rmtlib.compendium.power_records import record_path, recorded
 from rmtlib.experiments import cache, theory
 
 __all__ = ["DELTAS", "PowerRun", "Sweep", "annotate", "judge", "parse", "record", "recorded", "sweep",
@@ -193,17 +193,13 @@ def swept(path, profile) -> bool:
     return (json.loads(path.read_text()).get("power") or {}).get("profile") == profile
 
 
-def _record_path(stem: str) -> Path:
-    return data_dir() / f"{stem}_power.json"
-
-
 def record(stem: str, result: Sweep, *, profile: str, seconds: float) -> Path:
     """Store a sweep of ``profile`` in ``<data_dir>/<stem>_power.json`` (other profiles kept).
 
     The book is built at one profile; this record lets its report show what the checks detect at
     the others, with the date and the source digest of the run that measured it.
     """
-    path = _record_path(stem)
+    path = record_path(stem)
     doc = json.loads(path.read_text()) if path.is_file() else {"schema": "rmtlib-power/1", "notebook": stem,
                                                                  "profiles": {}}
     doc["profiles"][profile] = {"date": time.strftime("%Y-%m-%d"), "source": cache.source_digest()[:16],
@@ -211,9 +207,3 @@ def record(stem: str, result: Sweep, *, profile: str, seconds: float) -> Path:
                                 "detects": result.detects}
     path.write_text(json.dumps(doc, indent=1) + "\n")
     return path
-
-
-def recorded(stem: str) -> dict:
-    """``{profile: {"date", "source", "deltas", "detects"}}`` from the stored record (``{}`` if none)."""
-    path = _record_path(stem)
-    return json.loads(path.read_text())["profiles"] if path.is_file() else {}
