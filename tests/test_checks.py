@@ -126,3 +126,26 @@ def test_tables_format_numbers_and_refuse_ragged_rows(capsys):
     assert capsys.readouterr().out.strip().splitlines() == ["x", "2"]
     with pytest.raises(ValueError, match="2 cells for 3 columns"):
         tables.markdown_table(["a", "b", "c"], [[1, 2]])
+
+
+def test_status_and_passed_over_id_patterns():
+    report = checks.Report("demo")
+    for i in range(4):
+        report.check(f"net_sc_{i}", "Fine.", 0.1, 0.2, kind="statistical")
+    report.check("net_mp_0", "Bad.", 0.3, 0.2, kind="statistical")
+    report.check("net_mp_1", "Bad too.", 0.3, 0.2, kind="statistical")
+    assert report.status("net_sc_*") == "all 4 checks pass" and report.passed("net_sc_*") is True
+    assert report.status("net_sc_0") == "1 check passes" and report.status("net_sc_[01]") == "both checks pass"
+    assert report.status("net_sc_*", "net_mp_0") == "1 of 5 checks fails"
+    assert report.passed("net_sc_*", "net_mp_0") is False  # one failing check among passing ones
+    assert report.status("net_mp_*") == "2 of 2 checks fail" and report.status("net_mp_1") == "1 check fails"
+    for ask in (report.status, report.passed):  # a typo in a summary must not pass silently
+        with pytest.raises(ValueError, match="'net_cs_\\*', 'nope'"):
+            ask("net_cs_*", "nope")
+        with pytest.raises(ValueError, match="patterns"):
+            ask()
+    report.check("ks_law", "Not calibrated here.", 0.1, float("nan"), kind="regression")
+    assert report.status("ks_*") == "1 check not calibrated at this profile (not judged)"
+    assert report.passed("ks_*") is False  # nothing judged is no evidence
+    assert report.status("net_sc_*", "ks_*") == "all 4 checks pass; 1 more not calibrated at this profile"
+    assert report.passed("net_sc_*", "ks_*") is True

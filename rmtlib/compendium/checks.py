@@ -15,6 +15,7 @@ Example
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import os
@@ -258,6 +259,73 @@ class Report:
     def failed(self) -> list[Check]:
         """The checks that did not pass."""
         return [c for c in self.checks if not c.passed]
+
+    def _matching(self, patterns) -> tuple[list[Check], list[dict]]:
+        """The judged checks and the uncalibrated records whose id matches any fnmatch pattern."""
+        if not patterns or not all(isinstance(p, str) and p for p in patterns):
+            raise ValueError(f"give one or more fnmatch patterns of check ids, got {patterns!r}")
+
+        def hit(check_id):
+            return any(fnmatch.fnmatchcase(check_id, p) for p in patterns)
+
+        judged = [c for c in self.checks if hit(c.id)]
+        unjudged = [r for r in self.not_calibrated if hit(r["id"])]
+        if not judged and not unjudged:
+            raise ValueError(f"no check of notebook {self.stem!r} recorded so far matches "
+                             + ", ".join(map(repr, patterns)))
+        return judged, unjudged
+
+    def status(self, *patterns: str) -> str:
+        """Say how the checks recorded so far whose id matches any pattern fared.
+
+        Parameters
+        ----------
+        *patterns : str
+            fnmatch patterns of check ids, e.g. ``"network_sc_mismatch_*"``.
+
+        Returns
+        -------
+        str
+            ``"all 4 checks pass"``, ``"both checks pass"``, ``"1 check passes"``, ``"1 of 4 checks
+            fails"``, ``"2 of 4 checks fail"``; regression checks not calibrated at this profile are
+            counted apart (``"all 4 checks pass; 1 more not calibrated at this profile"``).
+
+        Raises
+        ------
+        ValueError
+            If no recorded check matches (a mistyped pattern must not pass silently).
+        """
+        judged, unjudged = self._matching(patterns)
+        n, failed = len(judged), sum(not c.passed for c in judged)
+        if n == 0:
+            return f"{len(unjudged)} check{'s' * (len(unjudged) > 1)} not calibrated at this profile (not judged)"
+        if failed:
+            text = "1 check fails" if n == 1 else f"{failed} of {n} checks {'fails' if failed == 1 else 'fail'}"
+        else:
+            text = {1: "1 check passes", 2: "both checks pass"}.get(n, f"all {n} checks pass")
+        return text + (f"; {len(unjudged)} more not calibrated at this profile" if unjudged else "")
+
+    def passed(self, *patterns: str) -> bool:
+        """Whether every check recorded so far whose id matches any pattern passed.
+
+        Parameters
+        ----------
+        *patterns : str
+            fnmatch patterns of check ids, e.g. ``"network_sc_mismatch_*"``.
+
+        Returns
+        -------
+        bool
+            True if at least one matching check was judged and all of them passed; regression checks
+            not calibrated at this profile are neither (so only uncalibrated matches give False).
+
+        Raises
+        ------
+        ValueError
+            If no recorded check matches (a mistyped pattern must not pass silently).
+        """
+        judged, _ = self._matching(patterns)
+        return bool(judged) and all(c.passed for c in judged)
 
     def to_dict(self) -> dict:
         """Return the JSON document written by :meth:`finish`."""
