@@ -112,3 +112,20 @@ def test_the_claims_box_gives_one_verdict_per_section_and_links_the_deciding_che
     assert [c.source.startswith(":::{admonition} Claims and verdicts") for c in nb.cells[:3]].count(True) == 1
     executed.postprocess(nb, stem="demo", profile="quick", params={}, defaults={}, base={})
     assert sum("Claims and verdicts" in c.source for c in nb.cells) == 1
+
+
+HIDDEN_TAGS = {"hide-input", "remove-input", "remove-cell", "hide-cell", "parameters", "injected-parameters"}
+LINE_LIMIT = 88
+
+
+@pytest.mark.parametrize("notebook", execution.notebooks(), ids=lambda nb: nb.stem)
+def test_visible_code_is_wrapped_and_at_most_half_the_code_cells_show_their_input(notebook):
+    cells = nbformat.read(notebook.path, as_version=4).cells
+    code = [(i, c) for i, c in enumerate(cells) if c.cell_type == "code"]
+    visible = [(i, c) for i, c in code if not HIDDEN_TAGS & set(c.metadata.get("tags", []))
+               and not executed.bookkeeping(c.source)]
+    long = [f"{notebook.stem} cell {i} line {n}: {len(line)} > {LINE_LIMIT} characters: {line!r}"
+            for i, c in visible for n, line in enumerate(c.source.splitlines(), 1) if len(line) > LINE_LIMIT]
+    assert not long, "\n".join(long)
+    assert 2 * len(visible) <= len(code), (f"{notebook.stem}: {len(visible)} of {len(code)} code cells "
+                                           f"show their input (cells {[i for i, _ in visible]})")
