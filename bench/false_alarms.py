@@ -63,8 +63,12 @@ def main(argv=None) -> int:
                       f"failed {len(row['failed'])} {row['failed'] or ''} {row['error'] or ''}", flush=True)
     trials = sum(r["statistical"] for r in rows)
     alarms = sum(len(r["failed"]) for r in rows)
+    per_chapter = {stem: {"runs": sum(r["chapter"] == stem for r in rows),
+                          "check_runs": sum(r["statistical"] for r in rows if r["chapter"] == stem),
+                          "false_alarms": sum(len(r["failed"]) for r in rows if r["chapter"] == stem)}
+                   for stem in stems}
     summary = {"profile": args.profile, "seeds": args.seeds, "alpha": nulls.ALPHA, "check_runs": trials,
-               "false_alarms": alarms, "expected": nulls.ALPHA * trials, "runs": rows}
+               "false_alarms": alarms, "expected": nulls.ALPHA * trials, "per_chapter": per_chapter, "runs": rows}
     print(f"{alarms} false alarms in {trials} statistical check runs (expected {nulls.ALPHA * trials:.3f})")
     out = Path(__file__).with_name(f"false_alarms-{args.profile}.json")
     out.write_text(json.dumps(summary, indent=1) + "\n")

@@ -6,7 +6,7 @@ import json
 
 import nbformat
 
-from rmtlib.compendium import claims_box, power_records
+from rmtlib.compendium import claims_box, power_records, reportpage
 from rmtlib.compendium.checks import Check
 
 
@@ -48,3 +48,13 @@ def test_the_claims_box_ends_with_the_reach_of_its_checks(tmp_path, monkeypatch)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Section"), cell])
     assert "What the checks can detect" in claims_box.claims_markdown(nb, "demo")
     assert "What the checks can detect" not in claims_box.claims_markdown(nb)
+
+
+def test_the_report_states_the_measured_false_alarms(tmp_path):
+    assert reportpage.false_alarm_text(tmp_path) is None
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "false_alarms-paper.json").write_text(json.dumps({
+        "profile": "paper", "seeds": 10, "alpha": 1e-4, "check_runs": 2390, "false_alarms": 1, "expected": 0.239,
+        "per_chapter": {"toolkit": {"runs": 10, "check_runs": 180, "false_alarms": 0}}}))
+    text = reportpage.false_alarm_text(tmp_path)
+    assert "1 false alarm in 2,390 check-runs over 10 fresh seeds" in text and "toolkit 0 in 180" in text

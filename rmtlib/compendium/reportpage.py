@@ -9,13 +9,14 @@ figure: every check as a dot at its measured value divided by its threshold.
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
-from rmtlib.compendium import buildinfo, formatting, power
+from rmtlib.compendium import buildinfo, execution, formatting, power
 from rmtlib.compendium.checks import KINDS
 
-__all__ = ["KIND_TEXT", "VERDICT_TEXT", "facts", "reproduction_page", "status_panel", "status_figure",
-           "margin"]
+__all__ = ["KIND_TEXT", "VERDICT_TEXT", "facts", "false_alarm_text", "reproduction_page", "status_panel",
+           "status_figure", "margin"]
 
 KIND_TEXT = (
     "**Kind** says what a threshold rests on. *exact*: a numerical-analysis tolerance against a closed "
@@ -192,6 +193,29 @@ def _table(chapter) -> list[str]:
     return [f'<table class="rmtlib-report">{head}<tbody>{"".join(rows)}</tbody></table>']
 
 
+def false_alarm_text(root=None) -> str | None:
+    """What ``bench/false_alarms-<profile>.json`` measured: statistical checks failing with the true theory.
+
+    Returns one paragraph (None without a measurement): per profile, the alarms among all statistical
+    check-runs over fresh seeds, against the expected count at the level of the checks, and per chapter.
+    """
+    parts = []
+    for path in sorted((Path(root or execution.ROOT) / "bench").glob("false_alarms-*.json")):
+        doc = json.loads(path.read_text())
+        per = doc.get("per_chapter") or {}
+        chapters = "; ".join(f"{stem} {c['false_alarms']} in {c['check_runs']:,}" for stem, c in per.items())
+        alarms = f"{doc['false_alarms']} false alarm" + ("" if doc["false_alarms"] == 1 else "s")
+        parts.append(f"at the {doc['profile']} profile, {alarms} in "
+                     f"{doc['check_runs']:,} check-runs over {doc['seeds']} fresh seeds per chapter (expected "
+                     f"{doc['expected']:.2f} at a level of {doc['alpha']:g} per check)"
+                     + (f" ({chapters})" if chapters else ""))
+    if not parts:
+        return None
+    return ("**False alarms.** Each chapter was run with seeds that no calibration uses and the true theory, "
+            "and every failing statistical check counted (`bench/false_alarms.py`, which records the runs): "
+            + "; ".join(parts) + ".")
+
+
 def reproduction_page(chapters) -> str:
     """Return the MyST text of the reproduction report.
 
@@ -213,6 +237,8 @@ def reproduction_page(chapters) -> str:
              "verdict. This page is generated from the `checks.json` files written by the executed "
              "chapters; nothing on it is typed by hand. Each check links to its row in its chapter.",
              "", *_facts_lines(f), "", KIND_TEXT, ""]
+    alarms = false_alarm_text()
+    lines += [alarms, ""] if alarms else []
     missing = [ch.stem for ch in chapters if not ch.executed]
     if not f["checks"]:
         lines += ["No executed notebook has written its checks yet.", ""]
