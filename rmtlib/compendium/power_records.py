@@ -51,7 +51,7 @@ def reach_markdown(stem: str, checks, *, profile: str = "paper") -> str | None:
     ----------
     stem : str
         The chapter.
-    checks : sequence of Check
+    checks : sequence of rmtlib.compendium.checks.Check
         Its checks (their ``kind`` says which are statistical).
     profile : str
         The profile of the record read.
