@@ -209,6 +209,11 @@ def false_alarm_text(root=None) -> str | None:
                      f"{doc['check_runs']:,} check-runs over {doc['seeds']} fresh seeds per chapter (expected "
                      f"{doc['expected']:.2f} at a level of {doc['alpha']:g} per check)"
                      + (f" ({chapters})" if chapters else ""))
+        raised = [f"`{check_id}` ({run['chapter']}, seed {run['seed']})" for run in doc.get("runs", [])
+                  for check_id in run.get("failed", [])]
+        if raised:
+            parts[-1] += (": " + ", ".join(raised) + "; the notes of `" + path.name + "` say what was done "
+                          "about each")
     if not parts:
         return None
     return ("**False alarms.** Each chapter was run with seeds that no calibration uses and the true theory, "
