@@ -24,7 +24,7 @@ def test_reach_names_the_checks_that_miss_the_targets(tmp_path, monkeypatch):
     text = power_records.reach_markdown("demo", checks)
     assert "Of the 5 statistical checks, 2 meet it" in text  # m2 (1 % <= 2 %) and etrain_a (0.5 % <= 1 %)
     assert "2 need a larger error: `edge` (10 %), `outlier_position_3` (2 %)" in text  # a position: 1 % target
-    assert "1 pass at every scale error up to 20 %" in text and "`ks`" not in text  # regression checks left out
+    assert "1 passes at every scale error up to 20 %" in text and "`ks`" not in text  # regression checks left out
     assert "recorded 2026-12-04" in text
     assert power_records.reach_markdown("demo", checks, profile="large") is None
     assert power_records.reach_markdown("other", checks) is None

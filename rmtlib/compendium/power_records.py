@@ -40,6 +40,10 @@ def _percent(delta) -> str:
     return f"{100 * delta:g} %"
 
 
+def _verb(count, verb) -> str:
+    return verb + ("es" if verb.endswith("s") else "s") if count == 1 else verb
+
+
 def _listing(items) -> str:
     return ", ".join(f"`{check_id}` ({_percent(delta)})" for check_id, delta in items)
 
@@ -77,9 +81,10 @@ def reach_markdown(stem: str, checks, *, profile: str = "paper") -> str | None:
             f"`rmtlib power {stem} --profile {profile} --sweep`). The target is that each statistical check "
             f"fails when the law is scaled by {_percent(TARGET)} ({_percent(SHARP_TARGET)} for outlier "
             f"positions and training losses). Of the {len(ids)} statistical checks, {met} meet it")
-    text += f"; {len(missed)} need a larger error: {_listing(missed)}" if missed else ""
+    text += f"; {len(missed)} {_verb(len(missed), 'need')} a larger error: {_listing(missed)}" if missed else ""
     if blind:
-        text += (f"; {len(blind)} pass at every scale error up to {_percent(largest)}: most of them cannot "
+        text += (f"; {len(blind)} {_verb(len(blind), 'pass')} at every scale error up to {_percent(largest)}: "
+                 "most of them cannot "
                  "see a scale change by design (atom masses, counts and overlaps do not move, two-sample "
                  "comparisons and rejections of a rival law do not involve the scaled law)")
     return text + ". The reproduction report lists every check with its kind and what it detects."
