@@ -21,6 +21,21 @@ MAX_STEPS = 200
 
 
 @nb.njit(cache=True, error_model="numpy")
+def next_ratio(ratio, iterations):
+    """The next step ratio ``y_new / y`` of a descent towards the real axis.
+
+    ``iterations`` is what Newton's method took at the last step (<= 0: it failed, and the caller
+    restores the previous solution). A step that converged in at most 4 iterations squares the ratio
+    (longer steps, floor 1e-4); one that needed more than 8, or failed, takes its square root.
+    """
+    if iterations <= 0 or iterations > 8:
+        return np.sqrt(ratio)
+    if iterations <= 4:
+        return max(ratio * ratio, 1e-4)
+    return ratio
+
+
+@nb.njit(cache=True, error_model="numpy")
 def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, params, locs, wts, offs):
     """Follow the solution from x + i y_start down to x + i y_target. Returns 0 (ok), 1 (approximate), 2 (failed)."""
     y = y_start
@@ -62,16 +77,12 @@ def _continue_point(x, y_target, y_start, multiplicative, om, state, kinds, para
             ok = _mul_newton(z, om, state, kinds, params, locs, wts, offs, 16)
         else:
             ok = _add_newton(z, om, state, kinds, params, locs, wts, offs, 16)
+        ratio = next_ratio(ratio, ok)
         if ok > 0:
             y = y_new
-            if ok <= 4:
-                ratio = max(ratio * ratio, 1e-4)
-            elif ok > 8:
-                ratio = np.sqrt(ratio)
         else:
             om[:] = saved
             state[0] = saved_state
-            ratio = np.sqrt(ratio)
             if ratio > 0.999:
                 return 2
     state[1] = y

@@ -16,6 +16,7 @@ module's `factor_g` (discrete measures or closed-form kinds).
 import numba as nb
 import numpy as np
 
+from rmtlib._numerics.continuation import next_ratio
 from rmtlib._numerics.subordination import _inv, factor_g
 
 
@@ -61,15 +62,11 @@ def _continue_point(x, y_target, y_start, state, a, b, kinds, params, locs, wts,
         y_new = max(y * ratio, y_floor)
         saved = state[0]
         it = _newton(complex(x, y_new), state, a, b, kinds, params, locs, wts, offs, 16)
+        ratio = next_ratio(ratio, it)
         if it > 0:
             y = y_new
-            if it <= 4:
-                ratio = max(ratio * ratio, 1e-4)
-            elif it > 8:
-                ratio = np.sqrt(ratio)
         else:
             state[0] = saved
-            ratio = np.sqrt(ratio)
             if ratio > 0.999:
                 return 2
     state[1] = y
